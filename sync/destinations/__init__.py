@@ -1,0 +1,5 @@
+"""Built-in destinations; importing this package registers them."""
+
+from sync.destinations.base import Destination, register
+
+__all__ = ["Destination", "register"]

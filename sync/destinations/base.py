@@ -1,0 +1,108 @@
+"""The contract every destination implements, and the registry that finds them by type.
+
+A destination is a translator plus an HTTP client: rows in, one `Outcome` per row out.
+Retries, pacing and concurrency live in the shared HTTP layer (`sync.http`), so a
+destination module is mostly payload shapes and response parsing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from sync.records import Change, Outcome
+
+
+class SyncSpec(Protocol):
+    """What a destination may read of one configured sync (implemented by config.SyncConfig)."""
+
+    name: str
+    model: str
+    destination: str
+    object: str  # e.g. person, object, relationship, event, company, contact, Account, message
+    mode: str  # upsert | update | insert | event
+    identifier: Mapping[str, str]  # destination id field -> model column
+    on_remove: str  # ignore | unset | delete
+    batch_size: int | None
+    options: Mapping[str, Any]  # destination-specific per-sync options, validated by it
+
+
+class DestinationOptions(BaseModel):
+    """Base for a destination's own options block in sync.yml (credentials, pacing, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class DestinationStats:
+    """Counters a run reports in `sync_runs` and in its summary."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0  # 429 responses received
+    bytes_sent: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Destination(ABC):
+    """One configured destination (a `destinations:` entry of sync.yml)."""
+
+    type_name: ClassVar[str]
+    Options: ClassVar[type[DestinationOptions]]
+    objects: ClassVar[frozenset[str]]  # objects this destination can write
+    modes: ClassVar[frozenset[str]] = frozenset({"upsert"})
+
+    def __init__(self, name: str, options: DestinationOptions) -> None:
+        self.name = name
+        self.options = options
+        self.stats = DestinationStats()
+
+    def validate_sync(self, sync: SyncSpec, columns: Mapping[str, str]) -> list[str]:
+        """Problems with a sync against the model's columns (name -> SQL type); [] if fine."""
+        problems = []
+        if sync.object not in self.objects:
+            problems.append(
+                f"object {sync.object!r} is not supported by {self.type_name}; "
+                f"use one of {sorted(self.objects)}"
+            )
+        if sync.mode not in self.modes:
+            problems.append(
+                f"mode {sync.mode!r} is not supported by {self.type_name}; "
+                f"use one of {sorted(self.modes)}"
+            )
+        return problems
+
+    @abstractmethod
+    def send(self, sync: SyncSpec, changes: Sequence[Change]) -> list[Outcome]:
+        """Apply changes; return exactly one Outcome per change, in any order."""
+
+    def setup(self, sync: SyncSpec, columns: Mapping[str, str], apply: bool) -> list[str]:
+        """Destination-side setup (custom properties, ...); returns human-readable actions."""
+        return []
+
+    def budget_note(self, planned_records: int) -> str | None:
+        """A line for `plan` about rate budgets (e.g. HubSpot's daily limit); None if n/a."""
+        return None
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+_REGISTRY: dict[str, type[Destination]] = {}
+
+
+def register(cls: type[Destination]) -> type[Destination]:
+    """Class decorator: make a destination available to sync.yml under its `type_name`."""
+    _REGISTRY[cls.type_name] = cls
+    return cls
+
+
+def destination_types() -> dict[str, type[Destination]]:
+    # Importing the package registers the built-in destinations.
+    import sync.destinations  # noqa: F401
+
+    return dict(_REGISTRY)

@@ -1,0 +1,61 @@
+"""User-facing exceptions, each mapped to one documented exit code.
+
+The CLI is the only place that turns these into exit codes (see `EXIT_CODES`), so a
+scheduler can act on the code without parsing text.
+"""
+
+from __future__ import annotations
+
+
+class PlgSyncError(Exception):
+    """Base class: the message is written for the person running the command."""
+
+    exit_code = 1
+
+
+class ConfigError(PlgSyncError):
+    """sync.yml, profiles.yml, the dbt manifest or an env var is wrong or missing."""
+
+    exit_code = 2
+
+
+class WarehouseError(PlgSyncError):
+    """The warehouse rejected a query or could not be reached."""
+
+    exit_code = 3
+
+
+class LockHeldError(PlgSyncError):
+    """Another run of the same sync holds the lease; this run sent nothing."""
+
+    exit_code = 4
+
+
+class GuardrailError(PlgSyncError):
+    """The planned change is larger than the configured guardrail allows."""
+
+    exit_code = 5
+
+
+class DestinationError(PlgSyncError):
+    """A destination could not be used at all (auth, setup, unreachable)."""
+
+    exit_code = 6
+
+
+class FailedRecordsError(PlgSyncError):
+    """The run finished but more records failed than the sync's threshold allows."""
+
+    exit_code = 7
+
+
+EXIT_CODES: dict[int, str] = {
+    0: "ok: every planned record was delivered (or failures stayed under the threshold)",
+    1: "unexpected error (a bug: please report it with the log)",
+    2: "configuration error (sync.yml, profiles.yml, manifest, env vars)",
+    3: "warehouse error",
+    4: "lock held: another run of this sync is in progress; nothing was sent",
+    5: "guardrail tripped: too many removals or the model shrank; rerun with --allow-mass-change",
+    6: "destination error: auth, setup or connectivity",
+    7: "failed records above the sync's threshold; they stay unsynced and are retried next run",
+}
