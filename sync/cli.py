@@ -14,6 +14,15 @@ def cli() -> None:
     Customer.io, HubSpot, Salesforce and Slack, sending only what changed."""
 
 
+def _register_commands() -> None:
+    from sync.demo.command import demo_data
+
+    cli.add_command(demo_data)
+
+
+_register_commands()
+
+
 def main() -> None:
     cli()
 
