@@ -1,0 +1,84 @@
+{#- Cross-database helpers not covered by dbt's own dbt.* macros. Each dispatches per
+    adapter (default__/duckdb__/snowflake__/bigquery__) so models never branch on target. -#}
+
+{#- A stable, adapter-independent key from several columns (nulls become a marker). -#}
+{% macro surrogate_key(fields) -%}
+  {%- set parts = [] -%}
+  {%- for f in fields -%}
+    {%- do parts.append("coalesce(cast(" ~ f ~ " as " ~ dbt.type_string() ~ "), '_plg_null_')") -%}
+    {%- if not loop.last %}{%- do parts.append("'|'") -%}{%- endif -%}
+  {%- endfor -%}
+  {{ dbt.hash(dbt.concat(parts)) }}
+{%- endmacro %}
+
+{#- n / d, null when d is zero or null (no divide-by-zero on any warehouse). -#}
+{% macro safe_divide(n, d) -%}
+  ({{ n }}) / nullif({{ d }}, 0)
+{%- endmacro %}
+
+{#- A SQL list literal from a list var: ('a', 'b'). An empty list matches nothing. -#}
+{% macro in_list(values) -%}
+  {%- if values is string -%}{%- set values = [values] -%}{%- endif -%}
+  {%- if values | length == 0 -%}(null){%- else -%}
+  ({%- for v in values -%}'{{ v | replace("'", "''") }}'{{ ", " if not loop.last }}{%- endfor -%})
+  {%- endif -%}
+{%- endmacro %}
+
+{#- A string value at a top-level key of a JSON text column. -#}
+{% macro json_string(column, key) -%}
+  {{ return(adapter.dispatch('json_string', 'plg_signals')(column, key)) }}
+{%- endmacro %}
+
+{% macro default__json_string(column, key) -%}
+  json_extract_string({{ column }}, '$.{{ key }}')
+{%- endmacro %}
+
+{% macro snowflake__json_string(column, key) -%}
+  try_parse_json({{ column }}):"{{ key }}"::varchar
+{%- endmacro %}
+
+{% macro bigquery__json_string(column, key) -%}
+  json_value({{ column }}, '$.{{ key }}')
+{%- endmacro %}
+
+{#- One row per day from start_date (inclusive) to end_date (exclusive), column `day`. -#}
+{% macro day_series(start_date, end_date) -%}
+  {{ return(adapter.dispatch('day_series', 'plg_signals')(start_date, end_date)) }}
+{%- endmacro %}
+
+{% macro default__day_series(start_date, end_date) -%}
+  select cast(d as date) as day
+  from range(cast({{ start_date }} as date), cast({{ end_date }} as date), interval 1 day) as t(d)
+{%- endmacro %}
+
+{% macro snowflake__day_series(start_date, end_date) -%}
+  {#- generator() needs a constant row count: 20 years of days, then filtered. -#}
+  select day from (
+    select dateadd('day', row_number() over (order by seq4()) - 1, cast({{ start_date }} as date)) as day
+    from table(generator(rowcount => 7320))
+  )
+  where day < cast({{ end_date }} as date)
+{%- endmacro %}
+
+{% macro bigquery__day_series(start_date, end_date) -%}
+  select day
+  from unnest(generate_date_array(cast({{ start_date }} as date),
+                                  date_sub(cast({{ end_date }} as date), interval 1 day))) as day
+{%- endmacro %}
+
+{#- Number of whole days from a to b (b - a), on dates. -#}
+{% macro days_between(a, b) -%}
+  {{ dbt.datediff(a, b, 'day') }}
+{%- endmacro %}
+
+{#- Hours between two timestamps, fractional. -#}
+{% macro hours_between(a, b) -%}
+  ({{ dbt.datediff(a, b, 'second') }} / 3600.0)
+{%- endmacro %}
+
+{#- Boolean type-safe cast for seeds that arrive as text. -#}
+{% macro to_bool(expr) -%}
+  case when lower(cast({{ expr }} as {{ dbt.type_string() }})) in ('true', 't', '1', 'yes') then true
+       when lower(cast({{ expr }} as {{ dbt.type_string() }})) in ('false', 'f', '0', 'no') then false
+  end
+{%- endmacro %}
