@@ -1,0 +1,45 @@
+{#- Incremental plumbing shared by the per-day models. -#}
+
+{#- delete+insert where the adapter has it cheaply (DuckDB), merge elsewhere. -#}
+{% macro plg_incremental_strategy() -%}
+  {{ return(adapter.dispatch('plg_incremental_strategy', 'plg_signals')()) }}
+{%- endmacro %}
+
+{% macro default__plg_incremental_strategy() -%}
+  {{ return('merge') }}
+{%- endmacro %}
+
+{% macro duckdb__plg_incremental_strategy() -%}
+  {{ return('delete+insert') }}
+{%- endmacro %}
+
+{#- Adapter-only physical configs for a per-day table: BigQuery partitions by day,
+    Snowflake clusters by day; DuckDB needs neither (and rejects partition_by). -#}
+{% macro plg_day_partition(column) -%}
+  {%- if target.type == 'bigquery' -%}
+    {{ return({'field': column, 'data_type': 'date', 'granularity': 'day'}) }}
+  {%- else -%}
+    {{ return(none) }}
+  {%- endif -%}
+{%- endmacro %}
+
+{% macro plg_day_cluster(column) -%}
+  {%- if target.type == 'snowflake' -%}
+    {{ return([column]) }}
+  {%- else -%}
+    {{ return(none) }}
+  {%- endif -%}
+{%- endmacro %}
+
+{#- The first day an incremental run recomputes: the newest day already built minus the
+    lookback for late-arriving events. Whole days are recomputed, never partial groups. -#}
+{% macro plg_incremental_start(day_column) -%}
+  (select {{ dbt.dateadd('day', -1 * var('plg_incremental_lookback_days'), 'max(' ~ day_column ~ ')') }} from {{ this }})
+{%- endmacro %}
+
+{#- Optional lower bound for the first build (var plg_history_start_date). -#}
+{% macro plg_history_filter(date_expr) -%}
+  {%- if var('plg_history_start_date', none) -%}
+    and {{ date_expr }} >= cast('{{ var("plg_history_start_date") }}' as date)
+  {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,67 @@
+-- One row per account with a subscription: the version in force at the as-of time, and
+-- the most recent downgrade within the lookback (var plg_churn_downgrade_lookback_days).
+
+with versions as (
+    select * from {{ ref('stg_stripe__subscription_history') }}
+),
+
+changes as (
+    select * from {{ ref('int_subscription_changes') }}
+),
+
+in_force as (
+    select
+        versions.*,
+        row_number() over (
+            partition by account_id
+            order by case when status = 'canceled' then 1 else 0 end, valid_from desc
+        ) as preference
+    from versions
+    where valid_from <= {{ plg_as_of() }}
+      and (valid_to is null or valid_to >= {{ plg_as_of() }})
+),
+
+current_version as (
+    select * from in_force where preference = 1
+),
+
+recent_downgrades as (
+    select
+        account_id,
+        changed_at,
+        change_kind,
+        row_number() over (partition by account_id order by changed_at desc) as recency
+    from changes
+    where change_kind in ('plan_downgrade', 'seat_reduction', 'mrr_reduction')
+      and changed_at <= {{ plg_as_of() }}
+      and changed_at > {{ dbt.dateadd('day', -1 * var('plg_churn_downgrade_lookback_days'), plg_as_of()) }}
+),
+
+final as (
+    select
+        current_version.account_id,
+        current_version.subscription_id,
+        current_version.plan,
+        current_version.status,
+        current_version.plan_interval,
+        current_version.seats,
+        current_version.mrr,
+        case
+            when current_version.mrr >= {{ var('plg_mrr_band_edges')['high'] }} then 'high'
+            when current_version.mrr >= {{ var('plg_mrr_band_edges')['mid'] }} then 'mid'
+            when current_version.mrr >= {{ var('plg_mrr_band_edges')['low'] }} then 'low'
+            else 'none'
+        end as mrr_band,
+        current_version.is_cancel_at_period_end,
+        current_version.current_period_start_at,
+        current_version.current_period_end_at,
+        current_version.trial_end_at,
+        recent_downgrades.changed_at as last_downgrade_at,
+        recent_downgrades.change_kind as last_downgrade_kind
+    from current_version
+    left join recent_downgrades
+        on current_version.account_id = recent_downgrades.account_id
+        and recent_downgrades.recency = 1
+)
+
+select * from final

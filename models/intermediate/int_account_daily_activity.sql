@@ -1,0 +1,32 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='account_day_id',
+        incremental_strategy=plg_incremental_strategy(),
+        on_schema_change='append_new_columns',
+        partition_by=plg_day_partition('activity_date'),
+        cluster_by=plg_day_cluster('activity_date'),
+    )
+}}
+-- One row per account and active day: events and active users.
+
+with user_days as (
+    select * from {{ ref('int_user_daily_activity') }}
+    where account_id is not null
+    {% if is_incremental() %}
+        and activity_date >= {{ plg_incremental_start('activity_date') }}
+    {% endif %}
+),
+
+final as (
+    select
+        {{ surrogate_key(['account_id', 'activity_date']) }} as account_day_id,
+        account_id,
+        activity_date,
+        sum(event_count) as event_count,
+        count(*) as active_user_count
+    from user_days
+    group by account_id, activity_date
+)
+
+select * from final

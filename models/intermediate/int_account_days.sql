@@ -1,0 +1,29 @@
+-- A dense spine: one row per account and day from the account's creation (or the
+-- history start) to the as-of day (exclusive). Rolling windows need dense days.
+
+with accounts as (
+    select * from {{ ref('stg_app__accounts') }}
+),
+
+bounds as (
+    select
+        min(cast(created_at as date)) as first_day
+    from accounts
+),
+
+days as (
+    {{ day_series('(select first_day from bounds)', plg_as_of_date()) }}
+),
+
+final as (
+    select
+        {{ surrogate_key(['accounts.account_id', 'days.day']) }} as account_day_id,
+        accounts.account_id,
+        days.day
+    from accounts
+    inner join days on days.day >= cast(accounts.created_at as date)
+    where 1 = 1
+    {{ plg_history_filter('days.day') }}
+)
+
+select * from final

@@ -1,0 +1,32 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='user_day_id',
+        incremental_strategy=plg_incremental_strategy(),
+        on_schema_change='append_new_columns',
+        partition_by=plg_day_partition('activity_date'),
+        cluster_by=plg_day_cluster('activity_date'),
+    )
+}}
+-- One row per user and active day.
+
+with user_events as (
+    select * from {{ ref('int_user_event_daily') }}
+    {% if is_incremental() %}
+        where activity_date >= {{ plg_incremental_start('activity_date') }}
+    {% endif %}
+),
+
+final as (
+    select
+        {{ surrogate_key(['user_id', 'activity_date']) }} as user_day_id,
+        user_id,
+        max(account_id) as account_id,
+        activity_date,
+        sum(event_count) as event_count,
+        count(distinct event_name) as distinct_event_count
+    from user_events
+    group by user_id, activity_date
+)
+
+select * from final
