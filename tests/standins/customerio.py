@@ -1,0 +1,132 @@
+"""Customer.io Track API v2 stand-in: `POST /api/v2/batch` with the documented limits.
+
+State a test can read: `people[id] -> attributes`, `objects[(type_id, object_id)] ->
+attributes`, `relationships` {(person_id, type_id, object_id)}, `events[event_id]`, and
+`event_posts` (how many event operations arrived, deduplicated or not).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from tests.standins.base import Request, Response, StandIn
+
+LIMIT_ID = 150
+LIMIT_NAME = 150
+LIMIT_VALUE = 1000
+LIMIT_ATTRS = 300
+LIMIT_OPERATION = 32_000
+LIMIT_BATCH = 500_000
+
+
+class CustomerIoStandIn(StandIn):
+    name = "customerio-standin"
+
+    def __init__(self, site_id: str = "site-1", api_key: str = "key-1", **kw: Any) -> None:
+        kw.setdefault("rate_limit", None)
+        super().__init__(**kw)
+        self.site_id, self.api_key = site_id, api_key
+        self.people: dict[str, dict[str, Any]] = {}
+        self.objects: dict[tuple[str, str], dict[str, Any]] = {}
+        self.relationships: set[tuple[str, str, str]] = set()
+        self.events: dict[str, dict[str, Any]] = {}
+        self.event_posts = 0
+        self.deleted_people: set[str] = set()
+
+    def handle(self, request: Request) -> Response:
+        expected = base64.b64encode(f"{self.site_id}:{self.api_key}".encode()).decode()
+        if request.headers.get("authorization") != f"Basic {expected}":
+            return Response(401, {"meta": {"error": "Unauthorized request"}})
+        if request.method != "POST" or request.path != "/api/v2/batch":
+            return Response(404, {"errors": [{"reason": "not found"}]})
+        if len(request.body) > LIMIT_BATCH:
+            return Response(
+                413, {"errors": [{"reason": "request too large", "message": "batch over 500KB"}]}
+            )
+        try:
+            batch = json.loads(request.body)["batch"]
+        except (ValueError, KeyError, TypeError):
+            return Response(400, {"errors": [{"reason": "invalid json body"}]})
+        errors = []
+        for index, op in enumerate(batch):
+            problem = _validate(op)
+            if problem:
+                errors.append({"batch_index": index, **problem})
+        if errors:  # the whole request is refused; nothing is applied
+            return Response(400, {"errors": errors})
+        partial = []
+        with self.lock:
+            for index, op in enumerate(batch):
+                if self.should_fail():
+                    partial.append(
+                        {"batch_index": index, "reason": "internal", "message": "try later"}
+                    )
+                    continue
+                self._apply(op)
+        return Response(200, {"errors": partial} if partial else {})
+
+    def _apply(self, op: dict[str, Any]) -> None:
+        kind, action, ids = op["type"], op["action"], op["identifiers"]
+        if kind == "person":
+            pid = str(ids.get("id") or ids.get("email") or ids.get("cio_id"))
+            if action == "identify":
+                _merge(self.people.setdefault(pid, {}), op.get("attributes", {}))
+            elif action == "delete":
+                self.people.pop(pid, None)
+                self.deleted_people.add(pid)
+            elif action in ("add_relationships", "delete_relationships"):
+                for rel in op["cio_relationships"]:
+                    link = (
+                        pid,
+                        rel["identifiers"]["object_type_id"],
+                        rel["identifiers"]["object_id"],
+                    )
+                    if action == "add_relationships":
+                        self.relationships.add(link)
+                    else:
+                        self.relationships.discard(link)
+            elif action == "event":
+                self.event_posts += 1
+                self.events.setdefault(op["id"], {**op, "person": pid})
+        elif kind == "object":
+            key = (ids["object_type_id"], ids["object_id"])
+            if action == "identify":
+                _merge(self.objects.setdefault(key, {}), op.get("attributes", {}))
+            elif action == "delete":
+                self.objects.pop(key, None)
+
+
+def _merge(target: dict[str, Any], attributes: dict[str, Any]) -> None:
+    for name, value in attributes.items():
+        if value == "":  # an empty string removes the attribute
+            target.pop(name, None)
+        else:
+            target[name] = value
+
+
+def _validate(op: Any) -> dict[str, str] | None:
+    if not isinstance(op, dict) or op.get("type") not in ("person", "object"):
+        return {"reason": "invalid type", "field": "type"}
+    if len(json.dumps(op, ensure_ascii=False).encode()) > LIMIT_OPERATION:
+        return {"reason": "operation too large", "field": "", "message": "over 32KB"}
+    ids = op.get("identifiers") or {}
+    if not ids:
+        return {"reason": "missing identifiers", "field": "identifiers"}
+    for name, value in ids.items():
+        if len(str(value).encode()) > LIMIT_ID:
+            return {"reason": "identifier too long", "field": f"identifiers.{name}"}
+    attrs = op.get("attributes") or {}
+    if op.get("action") != "event":
+        if len(attrs) > LIMIT_ATTRS:
+            return {"reason": "too many attributes", "field": "attributes"}
+        for name, value in attrs.items():
+            if len(name.encode()) > LIMIT_NAME:
+                return {"reason": "attribute name too long", "field": f"attributes.{name[:20]}"}
+            size = len(value.encode()) if isinstance(value, str) else len(json.dumps(value))
+            if size > LIMIT_VALUE:
+                return {"reason": "attribute value too long", "field": f"attributes.{name}"}
+    elif len(op.get("name", "").encode()) > 100:
+        return {"reason": "event name too long", "field": "name"}
+    return None
