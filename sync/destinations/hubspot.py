@@ -1,0 +1,429 @@
+"""HubSpot CRM v3: batch upsert of `companies` and `contacts` by a unique id property.
+
+Values are formatted the way HubSpot stores them (dates as midnight-UTC epoch ms, datetimes as
+epoch ms, booleans as "true"/"false"); enumeration values are checked against the property's
+options before sending, using the portal's property definitions (read once per object type)
+plus any options given in the sync's `enum_options`. A 207 multi-status answer becomes one
+outcome per record from the ids its errors name. `setup()` creates the property group and every
+property the sync model needs, idempotently.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sync.destinations._values import (
+    SYNC_COLUMNS,
+    BadValue,
+    check_finite,
+    epoch_ms,
+    plain_number,
+    split_fields,
+)
+from sync.destinations.base import Destination, DestinationOptions, SyncSpec, register
+from sync.errors import DestinationError
+from sync.http import (
+    BatchRejected,
+    HttpClient,
+    Item,
+    PacingOptions,
+    SecretValue,
+    TransientHttpError,
+    body_excerpt,
+    deliver,
+    make_item,
+    pack,
+    permanent,
+    register_secret,
+    response_json,
+    retryable,
+)
+from sync.records import Change, Outcome
+
+MAX_INPUTS = 100
+MAX_TEXT = 65_536
+# Published per-portal limits for private apps (requests per 10 s, requests per day).
+TIERS = {
+    "free": (100, 250_000),
+    "starter": (100, 250_000),
+    "professional": (190, 625_000),
+    "enterprise": (190, 1_000_000),
+}
+RETRYABLE_CATEGORIES = frozenset({"RATE_LIMITS", "INTERNAL_ERROR", "TIMEOUT", "LOCKED"})
+
+
+class HubSpotOptions(DestinationOptions, PacingOptions):
+    """The `destinations:` entry: private app token, tier and pacing."""
+
+    access_token: SecretValue
+    base_url: str = "https://api.hubapi.com"
+    tier: Literal["free", "starter", "professional", "enterprise"] = "professional"
+    # Default pacing: 95% of the tier's burst limit (190/10 s -> 18 req/s, burst 5).
+    requests_per_second: float = Field(18.0, gt=0)
+    burst: int = Field(5, ge=1)
+    max_in_flight: int = Field(4, ge=1, le=64)
+    daily_request_limit: int | None = None  # defaults to the tier's published daily limit
+
+    @model_validator(mode="after")
+    def _tier_defaults(self) -> HubSpotOptions:
+        per_10s, daily = TIERS[self.tier]
+        if "requests_per_second" not in self.model_fields_set:
+            self.requests_per_second = math.floor(per_10s * 0.95) / 10
+        if self.daily_request_limit is None:
+            self.daily_request_limit = daily
+        return self
+
+
+class HubSpotSyncOptions(BaseModel):
+    """Per-sync `options:`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    property_group: str = "plg_signals"
+    property_group_label: str = "PLG signals"
+    enum_options: dict[str, list[str]] = Field(default_factory=dict)
+
+
+# SQL type (prefix, lower case) -> HubSpot (type, fieldType).
+_SQL_TYPES: list[tuple[tuple[str, ...], tuple[str, str]]] = [
+    (("timestamp", "datetime"), ("datetime", "date")),
+    (("date",), ("date", "date")),
+    (("bool",), ("bool", "booleancheckbox")),
+    (
+        (
+            "int",
+            "bigint",
+            "smallint",
+            "tinyint",
+            "hugeint",
+            "numeric",
+            "decimal",
+            "number",
+            "double",
+            "float",
+            "real",
+        ),
+        ("number", "number"),
+    ),
+]
+
+
+def hubspot_type(sql_type: str) -> tuple[str, str]:
+    """HubSpot (type, fieldType) for a column's SQL data type; text for anything unknown."""
+    t = sql_type.strip().lower()
+    for prefixes, result in _SQL_TYPES:
+        if t.startswith(prefixes):
+            return result
+    return ("string", "text")
+
+
+@register
+class HubSpot(Destination):
+    type_name: ClassVar[str] = "hubspot"
+    Options: ClassVar[type[DestinationOptions]] = HubSpotOptions
+    objects: ClassVar[frozenset[str]] = frozenset({"companies", "contacts"})
+    modes: ClassVar[frozenset[str]] = frozenset({"upsert"})
+
+    options: HubSpotOptions
+
+    def __init__(self, name: str, options: DestinationOptions) -> None:
+        super().__init__(name, options)
+        token = register_secret(self.options.access_token)
+        self._http = HttpClient(
+            self.options.base_url,
+            pacing=self.options,
+            stats=self.stats,
+            # The limit is per portal, shared by every app and sync using this token.
+            limit_key=f"hubspot:{_fingerprint(token)}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        self._properties: dict[str, dict[str, dict[str, Any]]] = {}
+        self._properties_lock = threading.Lock()
+
+    # -- validation and planning ---------------------------------------------------------
+
+    def validate_sync(self, sync: SyncSpec, columns: Mapping[str, str]) -> list[str]:
+        problems = super().validate_sync(sync, columns)
+        try:
+            HubSpotSyncOptions.model_validate(dict(sync.options))
+        except ValidationError as exc:
+            problems.append(f"options: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
+        if len(sync.identifier) != 1:
+            problems.append(
+                "identifier must map exactly one unique HubSpot property (the idProperty, "
+                "e.g. email for contacts or plg_account_id for companies) to a column"
+            )
+        elif columns and next(iter(sync.identifier.values())) not in columns:
+            problems.append(f"identifier column is not in model {sync.model}")
+        if sync.on_remove == "delete":
+            problems.append(
+                "on_remove: delete is not supported for HubSpot (CRM records are not deleted "
+                "by a sync); use ignore or unset"
+            )
+        return problems
+
+    def budget_note(self, planned_records: int) -> str | None:
+        requests = math.ceil(planned_records / MAX_INPUTS)
+        daily = self.options.daily_request_limit or 1
+        seconds = requests / self.options.requests_per_second
+        return (
+            f"HubSpot: ~{requests:,} requests for {planned_records:,} records "
+            f"({MAX_INPUTS} per call) = {requests / daily:.1%} of the {self.options.tier} "
+            f"daily limit of {daily:,}; ~{seconds:,.0f}s at "
+            f"{self.options.requests_per_second:g} requests/s"
+        )
+
+    # -- sending -------------------------------------------------------------------------
+
+    def send(self, sync: SyncSpec, changes: Sequence[Change]) -> list[Outcome]:
+        opts = HubSpotSyncOptions.model_validate(dict(sync.options))
+        (id_property,) = sync.identifier
+        definitions = self._definitions(sync.object)
+        outcomes: list[Outcome] = []
+        items: list[Item] = []
+        for change in changes:
+            if change.op == "remove" and sync.on_remove != "unset":
+                outcomes.append(Outcome.success(change.key))
+                continue
+            try:
+                ids, attrs = split_fields(sync.identifier, change)
+                id_value = ids[id_property]
+                if id_value in (None, ""):
+                    raise BadValue(f"id property {id_property!r} is empty")
+                if change.op == "remove":
+                    attrs = dict.fromkeys(attrs)
+                properties = {
+                    name: _format(name, value, definitions.get(name), opts.enum_options.get(name))
+                    for name, value in attrs.items()
+                }
+            except BadValue as exc:
+                outcomes.append(permanent(change.key, "invalid_value", str(exc)))
+                continue
+            payload = {"idProperty": id_property, "id": str(id_value), "properties": properties}
+            items.append(make_item(change.key, payload))
+        batches = pack(
+            items,
+            max_count=min(sync.batch_size or MAX_INPUTS, MAX_INPUTS),
+            max_bytes=3_000_000,
+        )
+
+        def send_batch(batch: Sequence[Item]) -> list[Outcome]:
+            return self._send_batch(sync.object, batch)
+
+        return outcomes + deliver(self._http, batches, send_batch)
+
+    def _send_batch(self, object_type: str, batch: Sequence[Item]) -> list[Outcome]:
+        response = self._http.request(
+            "POST",
+            f"/crm/v3/objects/{object_type}/batch/upsert",
+            json_body={"inputs": [item.payload for item in batch]},
+        )
+        status = response.status_code
+        self._raise_for_auth(status, response)
+        if status in (400, 413):
+            raise BatchRejected(f"http_{status}", _reason(response))
+        if status >= 400:
+            reason = f"HubSpot answered HTTP {status}: {body_excerpt(response)}"
+            return [permanent(item.key, f"http_{status}", reason) for item in batch]
+        if status != 207:
+            return [Outcome.success(item.key) for item in batch]
+        body = response_json(response)
+        by_id: dict[str, list[Item]] = {}
+        for item in batch:
+            by_id.setdefault(item.payload["id"].lower(), []).append(item)
+        failed: dict[str, Outcome] = {}
+        unattributed: list[str] = []
+        for error in body.get("errors", []) if isinstance(body, dict) else []:
+            category = str(error.get("category") or "ERROR")
+            message = _error_message(error)
+            ids = (error.get("context") or {}).get("ids") or []
+            if not ids:
+                unattributed.append(message)
+            make = retryable if category in RETRYABLE_CATEGORIES else permanent
+            for failing_id in ids:
+                for item in by_id.get(str(failing_id).lower(), []):
+                    failed[item.key] = make(item.key, category, message)
+        outcomes = []
+        for item in batch:
+            if item.key in failed:
+                outcomes.append(failed[item.key])
+            elif unattributed:  # an error we cannot pin on a record: resend, don't assume ok
+                outcomes.append(retryable(item.key, "unattributed_error", "; ".join(unattributed)))
+            else:
+                outcomes.append(Outcome.success(item.key))
+        return outcomes
+
+    def _raise_for_auth(self, status: int, response: Any) -> None:
+        if status == 401:
+            raise DestinationError(
+                "HubSpot rejected the private app token (HTTP 401): check access_token"
+            )
+        if status == 403:
+            raise DestinationError(
+                f"HubSpot refused access (HTTP 403): the private app lacks a scope "
+                f"({body_excerpt(response, 200)})"
+            )
+
+    # -- property definitions ------------------------------------------------------------
+
+    def _definitions(self, object_type: str, refresh: bool = False) -> dict[str, dict[str, Any]]:
+        with self._properties_lock:
+            if refresh or object_type not in self._properties:
+                self._properties[object_type] = self._fetch_properties(object_type)
+            return self._properties[object_type]
+
+    def _fetch_properties(self, object_type: str) -> dict[str, dict[str, Any]]:
+        try:
+            response = self._http.request("GET", f"/crm/v3/properties/{object_type}")
+        except TransientHttpError:
+            return {}
+        self._raise_for_auth(response.status_code, response)
+        if response.status_code != 200:
+            return {}
+        try:
+            results = response.json().get("results", [])
+        except ValueError:
+            return {}
+        return {p["name"]: p for p in results if isinstance(p, dict) and "name" in p}
+
+    def setup(self, sync: SyncSpec, columns: Mapping[str, str], apply: bool) -> list[str]:
+        """Create the property group and each missing property; existing ones are left alone."""
+        opts = HubSpotSyncOptions.model_validate(dict(sync.options))
+        object_type = sync.object
+        (id_property,) = sync.identifier
+        id_column = sync.identifier[id_property]
+        actions: list[str] = []
+        verb = "created" if apply else "would create"
+
+        groups = self._http.request("GET", f"/crm/v3/properties/{object_type}/groups")
+        self._raise_for_auth(groups.status_code, groups)
+        group_names = {g.get("name") for g in _results(groups)}
+        if opts.property_group not in group_names:
+            if apply:
+                self._create(
+                    f"/crm/v3/properties/{object_type}/groups",
+                    {"name": opts.property_group, "label": opts.property_group_label},
+                )
+            actions.append(f"{verb} property group {opts.property_group!r} on {object_type}")
+
+        existing = self._definitions(object_type, refresh=True)
+        wanted: dict[str, str] = {}
+        for column, sql_type in columns.items():
+            if column in SYNC_COLUMNS:
+                continue
+            wanted[id_property if column == id_column else column] = sql_type
+        for name, sql_type in wanted.items():
+            if name in existing:
+                continue
+            hs_type, field_type = hubspot_type(sql_type)
+            if name == id_property:
+                hs_type, field_type = "string", "text"
+            body: dict[str, Any] = {
+                "name": name,
+                "label": name.replace("_", " ").capitalize(),
+                "type": hs_type,
+                "fieldType": field_type,
+                "groupName": opts.property_group,
+            }
+            if name == id_property:
+                body["hasUniqueValue"] = True
+            if hs_type == "bool":
+                body["options"] = [
+                    {"label": "Yes", "value": "true", "displayOrder": 0},
+                    {"label": "No", "value": "false", "displayOrder": 1},
+                ]
+            if apply:
+                self._create(f"/crm/v3/properties/{object_type}", body)
+            unique = ", unique" if name == id_property else ""
+            actions.append(
+                f"{verb} {object_type} property {name!r} ({hs_type}/{field_type}{unique}) "
+                f"in group {opts.property_group!r}"
+            )
+        if apply:
+            self._definitions(object_type, refresh=True)
+        return actions
+
+    def _create(self, path: str, body: dict[str, Any]) -> None:
+        response = self._http.request("POST", path, json_body=body)
+        self._raise_for_auth(response.status_code, response)
+        if response.status_code in (200, 201, 409):  # 409: someone created it meanwhile
+            return
+        raise DestinationError(
+            f"HubSpot refused to create {body['name']!r} at {path} "
+            f"(HTTP {response.status_code}): {body_excerpt(response)}"
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _format(
+    name: str, value: Any, definition: Mapping[str, Any] | None, extra_options: list[str] | None
+) -> Any:
+    """One property value as HubSpot expects it for that property's type."""
+    check_finite(name, value)
+    hs_type = (definition or {}).get("type")
+    if value is None:
+        return ""  # an empty string clears the property
+    if isinstance(value, bool):
+        out: Any = "true" if value else "false"
+    elif isinstance(value, datetime):
+        out = epoch_ms(value.date() if hs_type == "date" else value)
+    elif isinstance(value, date):
+        out = epoch_ms(value)
+    elif isinstance(value, Decimal):
+        out = plain_number(value)
+    else:
+        out = value
+    if isinstance(out, str) and len(out) > MAX_TEXT:
+        raise BadValue(
+            f"property {name!r} is {len(out)} characters; HubSpot accepts at most {MAX_TEXT}"
+        )
+    options = [o.get("value") for o in (definition or {}).get("options") or []]
+    options += extra_options or []
+    if (hs_type == "enumeration" or extra_options) and options and str(out) not in options:
+        shown = ", ".join(map(str, options[:10]))
+        raise BadValue(
+            f"property {name!r} value {str(out)[:60]!r} is not one of its options: {shown}"
+        )
+    return out
+
+
+def _results(response: Any) -> list[dict[str, Any]]:
+    try:
+        results = response.json().get("results", [])
+    except (ValueError, AttributeError):
+        return []
+    return [r for r in results if isinstance(r, dict)]
+
+
+def _error_message(error: Mapping[str, Any]) -> str:
+    parts = [str(error.get("message") or "")]
+    for sub in error.get("errors") or []:
+        if isinstance(sub, dict) and sub.get("code"):
+            parts.append(f"[{sub['code']}] {sub.get('message') or ''}".strip())
+    category = error.get("category") or "ERROR"
+    return f"HubSpot {category}: " + " ".join(p for p in parts if p)
+
+
+def _reason(response: Any) -> str:
+    try:
+        body = response.json()
+        if isinstance(body, dict) and body.get("message"):
+            return _error_message(body)
+    except ValueError:
+        pass
+    return f"HubSpot rejected the batch (HTTP {response.status_code}): {body_excerpt(response)}"
+
+
+def _fingerprint(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()[:12]

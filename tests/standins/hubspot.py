@@ -1,0 +1,214 @@
+"""HubSpot CRM v3 stand-in: batch upsert, property definitions and groups.
+
+State a test can read: `records[object_type][id_value] -> properties` (contacts keyed by
+lower-cased email), `properties[object_type][name] -> definition`, `groups[object_type]`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.standins.base import Request, Response, StandIn
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+UPSERT = re.compile(r"^/crm/v3/objects/(\w+)/batch/upsert$")
+PROPS = re.compile(r"^/crm/v3/properties/(\w+)$")
+GROUPS = re.compile(r"^/crm/v3/properties/(\w+)/groups$")
+
+
+def _prop(name: str, type_: str = "string", field_type: str = "text", **kw: Any) -> dict[str, Any]:
+    return {"name": name, "type": type_, "fieldType": field_type, "groupName": "info", **kw}
+
+
+class HubSpotStandIn(StandIn):
+    name = "hubspot-standin"
+
+    def __init__(self, token: str = "pat-1", **kw: Any) -> None:
+        super().__init__(**kw)
+        self.token = token
+        self.ids = itertools.count(1001)
+        self.properties: dict[str, dict[str, dict[str, Any]]] = {
+            "companies": {p["name"]: p for p in [_prop("name"), _prop("domain")]},
+            "contacts": {
+                p["name"]: p
+                for p in [
+                    _prop("email", hasUniqueValue=True),
+                    _prop("firstname"),
+                    _prop(
+                        "lifecyclestage",
+                        "enumeration",
+                        "radio",
+                        options=[{"value": v} for v in ("lead", "customer")],
+                    ),
+                ]
+            },
+        }
+        self.groups: dict[str, set[str]] = {"companies": {"info"}, "contacts": {"info"}}
+        self.records: dict[str, dict[str, dict[str, Any]]] = {"companies": {}, "contacts": {}}
+
+    def add_property(self, object_type: str, name: str, type_: str = "string", **kw: Any) -> None:
+        field = {"number": "number", "date": "date", "datetime": "date", "bool": "booleancheckbox"}
+        self.properties[object_type][name] = _prop(name, type_, field.get(type_, "text"), **kw)
+
+    def rate_limited(self, retry_after: float) -> Response:
+        body = {
+            "status": "error",
+            "message": "You have reached your ten_secondly_rolling limit.",
+            "errorType": "RATE_LIMIT",
+            "policyName": "TEN_SECONDLY_ROLLING",
+        }
+        return Response(429, body, {"Retry-After": f"{retry_after:g}"})
+
+    def handle(self, request: Request) -> Response:
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return Response(
+                401,
+                {
+                    "status": "error",
+                    "message": "Authentication credentials not found.",
+                    "category": "INVALID_AUTHENTICATION",
+                },
+            )
+        path = request.path
+        if m := UPSERT.match(path):
+            return self._upsert(m.group(1), request.json())
+        if (m := GROUPS.match(path)) and request.method == "GET":
+            return Response(
+                200, {"results": [{"name": g} for g in sorted(self.groups[m.group(1)])]}
+            )
+        if m := GROUPS.match(path):
+            name = request.json()["name"]
+            with self.lock:
+                if name in self.groups[m.group(1)]:
+                    return Response(409, _error("OBJECT_ALREADY_EXISTS", f"group {name} exists"))
+                self.groups[m.group(1)].add(name)
+            return Response(201, {"name": name})
+        if (m := PROPS.match(path)) and request.method == "GET":
+            return Response(200, {"results": list(self.properties[m.group(1)].values())})
+        if m := PROPS.match(path):
+            body = request.json()
+            with self.lock:
+                if body["name"] in self.properties[m.group(1)]:
+                    return Response(
+                        409,
+                        _error(
+                            "OBJECT_ALREADY_EXISTS",
+                            f"Property named '{body['name']}' already exists.",
+                        ),
+                    )
+                self.properties[m.group(1)][body["name"]] = body
+            return Response(201, body)
+        return Response(404, _error("OBJECT_NOT_FOUND", f"no route {path}"))
+
+    def _upsert(self, object_type: str, body: dict[str, Any]) -> Response:
+        inputs = body.get("inputs") or []
+        if len(inputs) > 100:
+            return Response(400, _error("VALIDATION_ERROR", "Batch input limit is 100 inputs"))
+        props = self.properties[object_type]
+        results, errors = [], []
+        with self.lock:
+            for entry in inputs:
+                id_prop, id_value = entry.get("idProperty"), str(entry.get("id"))
+                definition = props.get(id_prop)
+                if not definition or not definition.get("hasUniqueValue"):
+                    return Response(
+                        400, _error("VALIDATION_ERROR", f"{id_prop} is not a unique property")
+                    )
+                problem = self._check(object_type, id_prop, id_value, entry.get("properties", {}))
+                if problem is None and self.should_fail():
+                    problem = ("INTERNAL_ERROR", "INTERNAL", "Something went wrong, try again")
+                if problem:
+                    category, code, message = problem
+                    errors.append(
+                        {
+                            "status": "error",
+                            "category": category,
+                            "message": message,
+                            "context": {"ids": [id_value]},
+                            "errors": [{"code": code, "message": message}],
+                        }
+                    )
+                    continue
+                key = id_value.lower() if id_prop == "email" else id_value
+                record = self.records[object_type].setdefault(key, {})
+                is_new = not record
+                record[id_prop] = id_value
+                for name, value in entry.get("properties", {}).items():
+                    if value == "":
+                        record.pop(name, None)
+                    else:
+                        record[name] = value
+                results.append({"id": str(next(self.ids)), "properties": record, "new": is_new})
+        if errors:
+            return Response(
+                207,
+                {
+                    "status": "COMPLETE",
+                    "results": results,
+                    "numErrors": len(errors),
+                    "errors": errors,
+                },
+            )
+        return Response(200, {"status": "COMPLETE", "results": results})
+
+    def _check(
+        self, object_type: str, id_prop: str, id_value: str, values: dict[str, Any]
+    ) -> tuple[str, str, str] | None:
+        props = self.properties[object_type]
+        if id_prop == "email" and not EMAIL.match(id_value):
+            return ("VALIDATION_ERROR", "INVALID_EMAIL", f'Email address "{id_value}" is invalid')
+        for name, value in values.items():
+            definition = props.get(name)
+            if definition is None:
+                return (
+                    "VALIDATION_ERROR",
+                    "PROPERTY_DOESNT_EXIST",
+                    f'Property "{name}" does not exist',
+                )
+            if value == "":
+                continue
+            kind = definition["type"]
+            if kind == "enumeration":
+                allowed = {o["value"] for o in definition.get("options", [])}
+                if str(value) not in allowed:
+                    return (
+                        "VALIDATION_ERROR",
+                        "INVALID_OPTION",
+                        f'{value} was not one of the allowed options for property "{name}"',
+                    )
+            elif kind == "number" and not _is_number(value):
+                return (
+                    "VALIDATION_ERROR",
+                    "INVALID_INTEGER",
+                    f'"{value}" is not a number ({name})',
+                )
+            elif kind == "bool" and value not in ("true", "false", True, False):
+                return (
+                    "VALIDATION_ERROR",
+                    "INVALID_BOOLEAN",
+                    f'"{value}" is not a boolean ({name})',
+                )
+            elif kind == "date":
+                when = datetime.fromtimestamp(int(value) / 1000, UTC)
+                if (when.hour, when.minute, when.second) != (0, 0, 0):
+                    return (
+                        "VALIDATION_ERROR",
+                        "INVALID_DATE",
+                        f"{value} is not midnight UTC ({name})",
+                    )
+        return None
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _error(category: str, message: str) -> dict[str, Any]:
+    return {"status": "error", "message": message, "category": category}
