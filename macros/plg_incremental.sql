@@ -34,7 +34,7 @@
 {#- The first day an incremental run recomputes: the newest day already built minus the
     lookback for late-arriving events. Whole days are recomputed, never partial groups. -#}
 {% macro plg_incremental_start(day_column) -%}
-  (select {{ dbt.dateadd('day', -1 * var('plg_incremental_lookback_days'), 'max(' ~ day_column ~ ')') }} from {{ this }})
+  (select {{ date_add_days('max(' ~ day_column ~ ')', -1 * var('plg_incremental_lookback_days')) }} from {{ this }})
 {%- endmacro %}
 
 {#- Optional lower bound for the first build (var plg_history_start_date). -#}

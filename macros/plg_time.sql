@@ -15,6 +15,33 @@
   cast({{ plg_as_of() }} as date)
 {%- endmacro %}
 
+{#- The date n days before the as-of date. -#}
 {% macro plg_days_ago(n) -%}
-  {{ dbt.dateadd('day', -1 * n, plg_as_of_date()) }}
+  {{ date_add_days(plg_as_of_date(), -1 * n) }}
+{%- endmacro %}
+
+{#- Date arithmetic that keeps its type on every warehouse (dbt.dateadd turns dates and
+    timestamps into DATETIME on BigQuery, which then refuses to compare them). -#}
+{% macro date_add_days(date_expr, n) -%}
+  {{ return(adapter.dispatch('date_add_days', 'plg_signals')(date_expr, n)) }}
+{%- endmacro %}
+
+{% macro default__date_add_days(date_expr, n) -%}
+  cast({{ dbt.dateadd('day', n, date_expr) }} as date)
+{%- endmacro %}
+
+{% macro bigquery__date_add_days(date_expr, n) -%}
+  date_add(cast({{ date_expr }} as date), interval ({{ n }}) day)
+{%- endmacro %}
+
+{% macro ts_add_days(ts_expr, n) -%}
+  {{ return(adapter.dispatch('ts_add_days', 'plg_signals')(ts_expr, n)) }}
+{%- endmacro %}
+
+{% macro default__ts_add_days(ts_expr, n) -%}
+  cast({{ dbt.dateadd('day', n, ts_expr) }} as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{% macro bigquery__ts_add_days(ts_expr, n) -%}
+  timestamp_add({{ ts_expr }}, interval ({{ n }}) day)
 {%- endmacro %}

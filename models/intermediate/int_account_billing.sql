@@ -34,7 +34,7 @@ recent_downgrades as (
     from changes
     where change_kind in ('plan_downgrade', 'seat_reduction', 'mrr_reduction')
       and changed_at <= {{ plg_as_of() }}
-      and changed_at > {{ dbt.dateadd('day', -1 * var('plg_churn_downgrade_lookback_days'), plg_as_of()) }}
+      and changed_at > {{ ts_add_days(plg_as_of(), -1 * var('plg_churn_downgrade_lookback_days')) }}
 ),
 
 final as (

@@ -23,7 +23,7 @@ activity_before as (
     inner join user_days
         on user_days.account_id = deactivated.account_id
         and user_days.activity_date < cast(deactivated.deactivated_at as date)
-        and user_days.activity_date >= {{ dbt.dateadd('day', -30, 'cast(deactivated.deactivated_at as date)') }}
+        and user_days.activity_date >= {{ date_add_days('cast(deactivated.deactivated_at as date)', -30) }}
     group by 1, 2
 ),
 

@@ -170,19 +170,19 @@ _STEPS = [
         case
             when segment in ('free', 'trial') then
                 case when r_cohort < 0.14 and age_days >= 4 then 'pql' else 'none' end
-            when r_cohort < 0.07 then
+            when r_cohort < 0.08 then
                 case when age_days >= 50 and n_users >= 8 then 'usage_drop' else 'none' end
-            when r_cohort < 0.14 then
-                case when age_days >= 78 and n_users >= 4 then 'recovered' else 'none' end
-            when r_cohort < 0.16 then
+            when r_cohort < 0.17 then
+                case when age_days >= 78 and n_users >= 8 then 'recovered' else 'none' end
+            when r_cohort < 0.21 then
                 case when age_days >= 40 and n_users >= 3 then 'key_user_offboarded' else 'none' end
-            when r_cohort < 0.19 then 'cancel_at_period_end'
-            when r_cohort < 0.22 then
+            when r_cohort < 0.24 then 'cancel_at_period_end'
+            when r_cohort < 0.27 then
                 case when age_days >= 45 then 'downgrade' else 'none' end
-            when r_cohort < 0.25 then 'negative_support'
-            when r_cohort < 0.28 then
+            when r_cohort < 0.30 then 'negative_support'
+            when r_cohort < 0.33 then
                 case when age_days >= 45 then 'downgrade_negative_support' else 'none' end
-            when r_cohort < 0.38 then
+            when r_cohort < 0.43 then
                 case when segment in ('starter', 'pro') then 'near_limit' else 'none' end
             when r_cohort > 0.96 then 'canceled'
             else 'none'
@@ -276,11 +276,11 @@ def _generate_activity(con: duckdb.DuckDBPyConnection, scale: Scale, schema: str
             -- the champion is the heaviest user: their sessions are twice as long
             case when u.j = 1 then 2.5 else 1.0 end as session_weight,
             -- users who will churn are less engaged while they are around
-            least(0.95, 0.32 * u.weight * case when u.is_retained then 1.0 else 0.4 end
+            least(0.95, 0.32 * u.weight * case when u.is_retained then 1.0 else 0.25 end
                 * case
-                    when u.cohort = 'usage_drop' and d >= _t0() - interval 13 day then 0.12
+                    when u.cohort = 'usage_drop' and d >= _t0() - interval 16 day then 0.12
                     when u.cohort = 'recovered'
-                         and d >= _t0() - interval 58 day and d < _t0() - interval 38 day
+                         and d >= _t0() - interval 45 day and d < _t0() - interval 28 day
                          then 0.12
                     else 1.0 end) as p_active
         from _plg_gen.usr2 u,
@@ -635,7 +635,7 @@ _FINAL_STEPS = [
     from daily
     """,
     # Helpdesk tickets: background sentiment between -0.25 and 0.95; planted negative
-    # shift: 3 tickets in the last 25 days at -0.5 to -0.9.
+    # shift: 3 tickets 4-24 days before as-of at -0.5 to -0.9.
     """
     create or replace table {schema}.support_tickets as
     with bg as (
@@ -649,7 +649,7 @@ _FINAL_STEPS = [
     ),
     planted as (
         select a.account_id, a.n, 100 + k as k,
-            _t0() - to_days(1 + floor(_u('neg_t', hash(a.n, k)) * 24)::int)
+            _t0() - to_days(4 + floor(_u('neg_t', hash(a.n, k)) * 21)::int)
                 - to_seconds(floor(_u('neg_s', hash(a.n, k)) * 86400)::bigint),
             -0.5 - 0.4 * _u('neg_v', hash(a.n, k))
         from _plg_gen.acc a, range(3) t(k)
@@ -691,7 +691,7 @@ _FINAL_STEPS = [
     union all
     select 'at_risk', 'account', account_id, null,
         case cohort
-            when 'usage_drop' then 'usage dropped by more than 80% in the last 13 days'
+            when 'usage_drop' then 'usage dropped by more than 80% in the last 16 days'
             when 'key_user_offboarded' then 'admin (champion) deactivated 3-12 days ago'
             when 'cancel_at_period_end' then 'subscription set to cancel at period end'
             else 'plan downgraded and negative support tickets' end
@@ -700,7 +700,7 @@ _FINAL_STEPS = [
                      'downgrade_negative_support')
     union all
     select 'recovered', 'account', account_id, null,
-        'usage dropped 58-38 days ago, then returned to normal'
+        'usage dropped 45-28 days ago, then returned to normal'
     from _plg_gen.acc where cohort = 'recovered'
     union all
     select 'near_limit', 'account', account_id, null,

@@ -1,0 +1,277 @@
+{%- set frac = var('plg_churn_recovery_fraction') -%}
+{%- set w = var('plg_churn_weights') -%}
+-- One row per account: churn risk now, why, and the exit condition.
+-- An at-risk episode starts on the first day of a run of at least
+-- plg_churn_min_signal_days days with the daily risk score at/above the threshold, and lasts until the first later day on which the score is below the threshold AND
+-- usage is back to at least plg_churn_recovery_fraction of the baseline measured when
+-- the episode started. (Comparing with the rolling baseline instead would "recover"
+-- every account once the low period itself became the baseline.)
+
+with history as (
+    select * from {{ ref('account_health_daily') }}
+),
+
+accounts as (
+    select * from {{ ref('stg_app__accounts') }}
+),
+
+billing as (
+    select * from {{ ref('int_account_billing') }}
+),
+
+offboarding as (
+    select * from {{ ref('int_user_offboarding') }}
+),
+
+users as (
+    select * from {{ ref('stg_app__users') }}
+),
+
+changes as (
+    select * from {{ ref('int_subscription_changes') }}
+),
+
+-- runs of consecutive signal days; a run counts once it lasted plg_churn_min_signal_days
+-- (a one-day dip is noise), and the episode then starts on the run's first day
+with_previous as (
+    select
+        *,
+        lag(is_risk_signal) over (partition by account_id order by day) as was_risk_signal
+    from history
+),
+
+runs as (
+    select
+        *,
+        sum(case when is_risk_signal and not coalesce(was_risk_signal, false) then 1 else 0 end) over (
+            partition by account_id order by day rows between unbounded preceding and current row
+        ) as run_number
+    from with_previous
+),
+
+signal_runs as (
+    select
+        account_id,
+        run_number,
+        min(day) as started_on,
+        count(*) as run_days
+    from runs
+    where is_risk_signal
+    group by account_id, run_number
+),
+
+episode_starts as (
+    select
+        signal_runs.account_id,
+        {{ date_add_days('signal_runs.started_on', var('plg_churn_min_signal_days') - 1) }} as confirmed_on,
+        signal_runs.started_on,
+        history.usage_baseline as baseline_at_start
+    from signal_runs
+    inner join history
+        on history.account_id = signal_runs.account_id
+        and history.day = signal_runs.started_on
+    where signal_runs.run_days >= {{ var('plg_churn_min_signal_days') }}
+),
+
+episodes as (
+    select
+        episode_starts.account_id,
+        episode_starts.started_on,
+        episode_starts.baseline_at_start,
+        min(history.day) as recovered_on
+    from episode_starts
+    left join history
+        on history.account_id = episode_starts.account_id
+        and history.day > episode_starts.confirmed_on
+        and not history.is_risk_signal
+        and not history.is_canceled
+        and history.usage_current >= {{ frac }} * coalesce(episode_starts.baseline_at_start, 0)
+    group by 1, 2, 3
+),
+
+-- overlapping episodes merge: a start before the previous episode ended continues it
+ordered as (
+    select
+        *,
+        max(coalesce(recovered_on, cast('9999-12-31' as date))) over (
+            partition by account_id order by started_on
+            rows between unbounded preceding and 1 preceding
+        ) as previous_end
+    from episodes
+),
+
+numbered as (
+    select
+        *,
+        sum(case when previous_end is null or started_on >= previous_end then 1 else 0 end) over (
+            partition by account_id order by started_on rows between unbounded preceding and current row
+        ) as episode_number
+    from ordered
+),
+
+merged as (
+    select
+        account_id,
+        episode_number,
+        min(started_on) as started_on,
+        max(coalesce(recovered_on, cast('9999-12-31' as date))) as ended_on
+    from numbered
+    group by 1, 2
+),
+
+latest_episode as (
+    select
+        *,
+        row_number() over (partition by account_id order by started_on desc) as recency
+    from merged
+),
+
+latest_day as (
+    select account_id, max(day) as day from history group by account_id
+),
+
+today as (
+    select history.*
+    from history
+    inner join latest_day
+        on history.account_id = latest_day.account_id and history.day = latest_day.day
+),
+
+latest_key_user_exit as (
+    select
+        offboarding.account_id,
+        users.email,
+        offboarding.role,
+        offboarding.deactivated_at,
+        row_number() over (partition by offboarding.account_id order by offboarding.deactivated_at desc) as recency
+    from offboarding
+    inner join users on offboarding.user_id = users.user_id
+    where offboarding.is_key_user
+      and offboarding.deactivated_at <= {{ plg_as_of() }}
+),
+
+latest_downgrade as (
+    select
+        changes.*,
+        row_number() over (partition by account_id order by changed_at desc) as recency
+    from changes
+    where change_kind in ('plan_downgrade', 'seat_reduction', 'mrr_reduction')
+      and changed_at <= {{ plg_as_of() }}
+),
+
+reason_rows as (
+    select account_id, 'usage_drop' as reason_key, {{ w['usage_drop'] }} as points,
+        {{ dbt.concat(["'usage down '",
+                       "cast(cast(round(100 * usage_drop_pct, 0) as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ ")",
+                       "'% ('", "cast(usage_baseline as " ~ dbt.type_string() ~ ")", "' -> '",
+                       "cast(usage_current as " ~ dbt.type_string() ~ ")",
+                       "' events, last " ~ var('plg_churn_current_window_days') ~ " days vs the " ~ var('plg_churn_baseline_window_days') ~ " before)'"]) }} as reason
+    from today where has_usage_drop
+    union all
+    select today.account_id, 'key_user_offboarded', {{ w['key_user_offboarded'] }},
+        {{ dbt.concat(["'key user offboarded: '", "coalesce(latest_key_user_exit.email, 'unknown')",
+                       "' ('", "coalesce(latest_key_user_exit.role, 'user')", "') deactivated '",
+                       "cast(" ~ days_between('cast(latest_key_user_exit.deactivated_at as date)', plg_as_of_date()) ~ " as " ~ dbt.type_string() ~ ")",
+                       "' days ago'"]) }}
+    from today
+    left join latest_key_user_exit
+        on today.account_id = latest_key_user_exit.account_id and latest_key_user_exit.recency = 1
+    where today.has_key_user_offboarded
+    union all
+    select account_id, 'negative_support', {{ w['negative_support'] }},
+        {{ dbt.concat(["cast(negative_tickets_recent as " ~ dbt.type_string() ~ ")",
+                       "' negative support tickets in " ~ var('plg_churn_sentiment_window_days') ~ " days (sentiment '",
+                       "cast(round(sentiment_recent, 2) as " ~ dbt.type_string() ~ ")",
+                       "coalesce(" ~ dbt.concat(["' vs '", "cast(round(sentiment_baseline, 2) as " ~ dbt.type_string() ~ ")", "' before'"]) ~ ", '')",
+                       "')'"]) }}
+    from today where has_negative_support
+    union all
+    select today.account_id, 'downgrade', {{ w['downgrade'] }},
+        {{ dbt.concat(["replace(coalesce(latest_downgrade.change_kind, 'downgrade'), '_', ' ')", "': '",
+                       "coalesce(latest_downgrade.previous_plan, '?')", "' -> '", "coalesce(latest_downgrade.plan, '?')",
+                       "', seats '", "coalesce(cast(latest_downgrade.previous_seats as " ~ dbt.type_string() ~ "), '?')",
+                       "' -> '", "coalesce(cast(latest_downgrade.seats as " ~ dbt.type_string() ~ "), '?')", "', '",
+                       "cast(" ~ days_between('cast(latest_downgrade.changed_at as date)', plg_as_of_date()) ~ " as " ~ dbt.type_string() ~ ")",
+                       "' days ago'"]) }}
+    from today
+    left join latest_downgrade
+        on today.account_id = latest_downgrade.account_id and latest_downgrade.recency = 1
+    where today.has_downgrade
+    union all
+    select account_id, 'cancel_at_period_end', {{ w['cancel_at_period_end'] }},
+        'set to cancel at the end of the billing period'
+    from today where is_cancel_at_period_end
+),
+
+ranked_reasons as (
+    select
+        *,
+        row_number() over (partition by account_id order by points desc, reason_key) as reason_rank
+    from reason_rows
+),
+
+reasons as (
+    select
+        account_id,
+        {{ dbt.listagg('reason', "'; '", 'order by points desc, reason_key') }} as risk_reasons,
+        max(case when reason_rank = 1 then reason_key end) as top_risk_reason_key
+    from ranked_reasons
+    group by account_id
+),
+
+final as (
+    select
+        accounts.account_id,
+        accounts.account_name,
+        billing.plan,
+        billing.status as subscription_status,
+        coalesce(billing.mrr, 0) as mrr,
+        coalesce(billing.mrr_band, 'none') as mrr_band,
+        coalesce(billing.mrr, 0) >= {{ var('plg_churn_min_mrr') }}
+            and coalesce(billing.status, '') <> 'canceled' as is_scored,
+        coalesce(today.risk_score, 0) as risk_score,
+        case
+            when billing.status = 'canceled' then 'churned'
+            when coalesce(billing.mrr, 0) < {{ var('plg_churn_min_mrr') }} then 'not_scored'
+            when coalesce(today.risk_score, 0) >= 75 then 'high'
+            when coalesce(today.risk_score, 0) >= {{ var('plg_churn_risk_threshold') }} then 'medium'
+            when coalesce(today.risk_score, 0) >= 25 then 'low'
+            else 'none'
+        end as risk_band,
+        coalesce(
+            latest_episode.ended_on = cast('9999-12-31' as date)
+            and coalesce(billing.status, '') <> 'canceled'
+            and coalesce(billing.mrr, 0) >= {{ var('plg_churn_min_mrr') }},
+            false
+        ) as is_at_risk,
+        case when latest_episode.ended_on = cast('9999-12-31' as date)
+             then cast(latest_episode.started_on as {{ dbt.type_timestamp() }}) end as at_risk_since,
+        reasons.risk_reasons,
+        reasons.top_risk_reason_key,
+        today.usage_current,
+        today.usage_baseline,
+        today.usage_drop_pct,
+        coalesce(today.has_usage_drop, false) as has_usage_drop,
+        coalesce(today.has_key_user_offboarded, false) as has_key_user_offboarded,
+        coalesce(today.has_negative_support, false) as has_negative_support,
+        coalesce(today.has_downgrade, false) as has_downgrade,
+        coalesce(today.is_cancel_at_period_end, false) as is_cancel_at_period_end,
+        coalesce(
+            latest_episode.ended_on < cast('9999-12-31' as date)
+            and latest_episode.ended_on >= {{ plg_days_ago(var('plg_churn_recovered_window_days')) }}
+            and coalesce(billing.status, '') <> 'canceled'
+            and coalesce(billing.mrr, 0) >= {{ var('plg_churn_min_mrr') }},
+            false
+        ) as is_recovered,
+        case when latest_episode.ended_on < cast('9999-12-31' as date)
+             then cast(latest_episode.ended_on as {{ dbt.type_timestamp() }}) end as recovered_at,
+        cast(latest_episode.started_on as {{ dbt.type_timestamp() }}) as last_episode_started_at
+    from accounts
+    left join billing on accounts.account_id = billing.account_id
+    left join today on accounts.account_id = today.account_id
+    left join latest_episode
+        on accounts.account_id = latest_episode.account_id and latest_episode.recency = 1
+    left join reasons on accounts.account_id = reasons.account_id
+)
+
+select * from final
