@@ -1,0 +1,129 @@
+-- One row per user (signed up by the as-of time): milestone progress and an activation
+-- status for onboarding nudges and the CS alert rule (activation_status, plan, MRR band).
+
+with users as (
+    select * from {{ ref('stg_app__users') }}
+),
+
+user_milestones as (
+    select * from {{ ref('user_milestones') }}
+),
+
+account_billing as (
+    select * from {{ ref('int_account_billing') }}
+),
+
+signed_up_users as (
+    select
+        user_id,
+        account_id,
+        email,
+        role,
+        created_at as signed_up_at,
+        deactivated_at
+    from users
+    where created_at <= {{ plg_as_of() }}
+),
+
+milestone_progress as (
+    select
+        user_id,
+        count(*) as milestones_total,
+        sum(case when is_completed then 1 else 0 end) as milestones_completed_count,
+        nullif(
+            {{ dbt.listagg(
+                measure='case when is_completed then milestone_key end',
+                delimiter_text="','",
+                order_by_clause='order by milestone_order, milestone_key'
+            ) }},
+            ''
+        ) as milestones_completed,
+        max(completed_at) as last_milestone_at
+    from user_milestones
+    group by user_id
+),
+
+pending_milestones as (
+    select
+        user_id,
+        milestone_key,
+        milestone_label,
+        row_number() over (
+            partition by user_id
+            order by milestone_order, milestone_key
+        ) as pending_rank
+    from user_milestones
+    where not is_completed
+),
+
+next_milestones as (
+    select * from pending_milestones where pending_rank = 1
+),
+
+progress as (
+    select
+        signed_up_users.*,
+        coalesce(milestone_progress.milestones_total, 0) as milestones_total,
+        coalesce(milestone_progress.milestones_completed_count, 0) as milestones_completed_count,
+        milestone_progress.milestones_completed,
+        milestone_progress.last_milestone_at,
+        next_milestones.milestone_key as next_milestone_key,
+        next_milestones.milestone_label as next_milestone_label
+    from signed_up_users
+    left join milestone_progress
+        on signed_up_users.user_id = milestone_progress.user_id
+    left join next_milestones
+        on signed_up_users.user_id = next_milestones.user_id
+),
+
+-- stall cutoff = as-of time minus plg_stall_after_days days; a user is stalled when both
+-- the signup and the latest milestone (if any) are at or before the cutoff
+classified as (
+    select
+        progress.*,
+        case
+            when milestones_total > 0 and milestones_completed_count = milestones_total
+                then 'activated'
+            when signed_up_at <= {{ plg_as_of_minus_days(var('plg_stall_after_days')) }}
+                and (
+                    last_milestone_at is null
+                    or last_milestone_at <= {{ plg_as_of_minus_days(var('plg_stall_after_days')) }}
+                )
+                then 'stalled'
+            when milestones_completed_count = 0 then 'not_started'
+            else 'in_progress'
+        end as activation_status
+    from progress
+),
+
+final as (
+    select
+        classified.user_id,
+        classified.account_id,
+        classified.email,
+        classified.role,
+        classified.signed_up_at,
+        cast(
+            {{ days_between('cast(classified.signed_up_at as date)', plg_as_of_date()) }}
+            as {{ dbt.type_int() }}
+        ) as days_since_signup,
+        (classified.deactivated_at is null or classified.deactivated_at > {{ plg_as_of() }})
+            as is_active_user,
+        cast(classified.milestones_total as {{ dbt.type_int() }}) as milestones_total,
+        cast(classified.milestones_completed_count as {{ dbt.type_int() }}) as milestones_completed_count,
+        classified.milestones_completed,
+        classified.next_milestone_key,
+        classified.next_milestone_label,
+        classified.last_milestone_at,
+        case
+            when classified.activation_status = 'activated' then classified.last_milestone_at
+        end as activated_at,
+        classified.activation_status,
+        coalesce(account_billing.mrr_band, 'none') as account_mrr_band,
+        account_billing.plan
+    from classified
+    left join account_billing
+        on classified.account_id = account_billing.account_id
+)
+
+select * from final
