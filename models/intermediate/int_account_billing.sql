@@ -55,6 +55,17 @@ final as (
         current_version.is_cancel_at_period_end,
         current_version.current_period_start_at,
         current_version.current_period_end_at,
+        -- usage limits reset monthly, also on annual plans: the latest monthly
+        -- anniversary of the period start that is not after the as-of time
+        case
+            when current_version.plan_interval = 'year' then
+                case
+                    when cast({{ dbt.dateadd('month', dbt.datediff('current_version.current_period_start_at', plg_as_of(), 'month'), 'current_version.current_period_start_at') }} as {{ dbt.type_timestamp() }}) > {{ plg_as_of() }}
+                        then cast({{ dbt.dateadd('month', dbt.datediff('current_version.current_period_start_at', plg_as_of(), 'month') ~ ' - 1', 'current_version.current_period_start_at') }} as {{ dbt.type_timestamp() }})
+                    else cast({{ dbt.dateadd('month', dbt.datediff('current_version.current_period_start_at', plg_as_of(), 'month'), 'current_version.current_period_start_at') }} as {{ dbt.type_timestamp() }})
+                end
+            else current_version.current_period_start_at
+        end as usage_cycle_start_at,
         current_version.trial_end_at,
         recent_downgrades.changed_at as last_downgrade_at,
         recent_downgrades.change_kind as last_downgrade_kind

@@ -585,9 +585,10 @@ _FINAL_STEPS = [
         'usd' as currency,
         quantity,
         cancel_at_period_end,
-        case when plan_interval = 'year' then period_start - interval 200 day else period_start end
+        -- annual plans: usage limits still reset monthly, on the period start's day
+        case when plan_interval = 'year' then period_start - interval 6 month else period_start end
             as current_period_start,
-        case when plan_interval = 'year' then period_start + interval 165 day
+        case when plan_interval = 'year' then period_start + interval 6 month
              else period_start + interval 1 month end as current_period_end,
         case when status = 'trialing' then created_at end as trial_start,
         case when status = 'trialing' then created_at + interval 30 day end as trial_end,
