@@ -114,6 +114,18 @@ SecretValue = Annotated[
 """Type for secret fields of destination options: masked in repr and in dumps."""
 
 
+def _unwrap_plain(value: Any) -> Any:
+    # sync.yml may fill non-secret fields from env too (`${CIO_SITE_ID}`), which config turns
+    # into a Secret; such fields are identifiers, not credentials, so read them as text.
+    if not isinstance(value, str) and callable(getattr(value, "reveal", None)):
+        return value.reveal()
+    return value
+
+
+PlainStr = Annotated[str, BeforeValidator(_unwrap_plain)]
+"""Type for non-secret text options that may still arrive wrapped in a Secret."""
+
+
 def register_secret(value: Any, *derived: str) -> str:
     """Remember a secret (and derived forms) so `redact` masks it; returns the plain value."""
     plain = reveal(value)

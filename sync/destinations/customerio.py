@@ -36,6 +36,7 @@ from sync.http import (
     HttpClient,
     Item,
     PacingOptions,
+    PlainStr,
     SecretValue,
     basic_auth_secret,
     body_excerpt,
@@ -67,10 +68,10 @@ PERSON_IDS = ("id", "email", "cio_id")
 class CustomerIoOptions(DestinationOptions, PacingOptions):
     """The `destinations:` entry: credentials, region and pacing."""
 
-    site_id: str
+    site_id: PlainStr
     api_key: SecretValue
     region: Literal["us", "eu"] = "us"
-    base_url: str | None = None  # overrides the region host (tests, proxies)
+    base_url: PlainStr | None = None  # overrides the region host (tests, proxies)
     # Fair use is 100 requests/s: 90/s + a burst of 5 never exceeds 95 in any second.
     requests_per_second: float = Field(90.0, gt=0)
     burst: int = Field(5, ge=1)

@@ -34,6 +34,7 @@ from sync.http import (
     HttpClient,
     Item,
     PacingOptions,
+    PlainStr,
     SecretValue,
     TransientHttpError,
     body_excerpt,
@@ -63,7 +64,7 @@ class HubSpotOptions(DestinationOptions, PacingOptions):
     """The `destinations:` entry: private app token, tier and pacing."""
 
     access_token: SecretValue
-    base_url: str = "https://api.hubapi.com"
+    base_url: PlainStr = "https://api.hubapi.com"
     tier: Literal["free", "starter", "professional", "enterprise"] = "professional"
     # Default pacing: 95% of the tier's burst limit (190/10 s -> 18 req/s, burst 5).
     requests_per_second: float = Field(18.0, gt=0)

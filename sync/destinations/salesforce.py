@@ -36,6 +36,7 @@ from sync.http import (
     HttpClient,
     Item,
     PacingOptions,
+    PlainStr,
     SecretValue,
     body_excerpt,
     deliver,
@@ -57,13 +58,13 @@ _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 class SalesforceOptions(DestinationOptions, PacingOptions):
     """The `destinations:` entry: login, API version and pacing."""
 
-    login_url: str = "https://login.salesforce.com"  # or the org's My Domain URL
+    login_url: PlainStr = "https://login.salesforce.com"  # or the org's My Domain URL
     auth_flow: Literal["client_credentials", "jwt_bearer"] = "client_credentials"
-    client_id: str
+    client_id: PlainStr
     client_secret: SecretValue | None = None  # client_credentials
-    username: str | None = None  # jwt_bearer: the integration user
+    username: PlainStr | None = None  # jwt_bearer: the integration user
     private_key: SecretValue | None = None  # jwt_bearer: PEM of the connected app's key
-    audience: str | None = None  # jwt_bearer `aud`; defaults to login_url
+    audience: PlainStr | None = None  # jwt_bearer `aud`; defaults to login_url
     api_version: str = Field("61.0", pattern=r"^\d+\.\d$")
     # No published per-second limit; the org's daily API budget is what matters.
     requests_per_second: float = Field(20.0, gt=0)

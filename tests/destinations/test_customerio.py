@@ -272,3 +272,30 @@ def test_validate_sync_explains_missing_identifier():
     dest = CustomerIo("cio", CustomerIo.Options.model_validate({"site_id": "s", "api_key": CANARY}))
     problems = dest.validate_sync(Spec(object="relationship", identifier={"id": "user_id"}), {})
     assert any("object_id" in p for p in problems)
+
+
+class _EngineSecret:
+    """Shaped like the engine's sync.secrets.Secret: masked repr, value via reveal()."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+
+def test_options_accept_the_engines_secret_type(cio_standin):
+    options = CustomerIo.Options.model_validate(
+        {
+            "site_id": _EngineSecret("site-42"),
+            "api_key": _EngineSecret(CANARY),
+            "base_url": cio_standin.url,
+            **FAST,
+        }
+    )
+    dest = CustomerIo("cio", options)
+    assert dest.send(PEOPLE, [person(1)])[0].ok
+    assert CANARY not in repr(options)
