@@ -95,6 +95,7 @@ def generate(
         if threads:
             con.execute(f"set threads = {int(threads)}")
         con.execute("set preserve_insertion_order = false")
+        con.execute("set enable_progress_bar = false")
         _run(con, SCALES[scale], int(seed), as_of, schema)
         counts = {
             t: con.execute(f"select count(*) from {schema}.{t}").fetchone()[0] for t in RAW_TABLES

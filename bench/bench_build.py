@@ -1,0 +1,209 @@
+"""Warehouse-side benchmark: full build vs the one-new-day incremental build.
+
+For each scale: generate the demo data, time a full build (`--full-refresh`), then append
+one new day of events and usage (copies of the last day, shifted, with new ids), move
+`plg_as_of` forward a day and time the incremental build. Both are reported against a
+floor measured in the same run: one plain aggregation pass over the events table.
+Each figure is the median of --repeat runs (min and max shown). Peak memory is the
+largest RSS of the dbt process tree (sampled with psutil).
+
+    python bench/bench_build.py --scales small medium --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from sync.demo.generator import generate  # noqa: E402
+
+AS_OF = dt.date(2026, 11, 1)
+
+
+def _peak_rss(proc: subprocess.Popen, stop: threading.Event, out: list[int]) -> None:
+    peak = 0
+    try:
+        parent = psutil.Process(proc.pid)
+        while not stop.is_set():
+            try:
+                procs = [parent, *parent.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in procs))
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+    except psutil.Error:
+        pass
+    out.append(peak)
+
+
+def _dbt(args: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Run dbt, return (seconds, peak RSS bytes); raise on failure."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(REPO / ".venv" / "bin" / "dbt"), *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    stop, peak = threading.Event(), []
+    sampler = threading.Thread(target=_peak_rss, args=(proc, stop, peak))
+    sampler.start()
+    output, _ = proc.communicate()
+    stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{output[-3000:]}")
+    return time.perf_counter() - started, peak[0] if peak else 0
+
+
+def _append_day(db: Path, new_day: dt.date) -> int:
+    con = duckdb.connect(str(db))
+    try:
+        last = new_day - dt.timedelta(days=1)
+        con.execute(
+            """
+            insert into raw.tracks
+            select md5(id || 'next'), user_id, anonymous_id, context_group_id, event, event_text,
+                   "timestamp" + interval 1 day, sent_at + interval 1 day,
+                   received_at + interval 1 day, properties
+            from raw.tracks where cast("timestamp" as date) = ?
+            """,
+            [last],
+        )
+        added = con.execute(
+            'select count(*) from raw.tracks where cast("timestamp" as date) = ?', [new_day]
+        ).fetchone()[0]
+        con.execute(
+            """
+            insert into raw.usage_daily
+            select account_id, usage_date + 1, metric, value
+            from raw.usage_daily where usage_date = ?
+            """,
+            [last],
+        )
+    finally:
+        con.close()
+    return added
+
+
+def _floor(db: Path) -> float:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        started = time.perf_counter()
+        con.execute(
+            'select user_id, event, cast("timestamp" as date), count(*) from raw.tracks group by all'
+        ).fetchall()
+        return time.perf_counter() - started
+    finally:
+        con.close()
+
+
+def run_scale(scale: str, repeat: int, work: Path, command: str = "run") -> dict:
+    db = work / f"{scale}.duckdb"
+    profiles = work / "profiles"
+    profiles.mkdir(exist_ok=True)
+    shutil.copy(REPO / "profiles.example.yml", profiles / "profiles.yml")
+    env = dict(
+        os.environ,
+        DBT_PROFILES_DIR=str(profiles),
+        PLG_DUCKDB_PATH=str(db),
+        PLG_TARGET="duckdb",
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    common = ["--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet"]
+    full, incr, floors, full_rss, incr_rss, gen = [], [], [], [], [], []
+    events = new_events = 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = generate(db, scale=scale, seed=42, as_of=AS_OF)
+        gen.append(time.perf_counter() - started)
+        events = result.row_counts["tracks"]
+        floors.append(_floor(db))
+        vars_ = json.dumps({"plg_as_of": str(AS_OF)})
+        seconds, rss = _dbt([command, "--full-refresh", "--vars", vars_, *common], env)
+        full.append(seconds)
+        full_rss.append(rss)
+        new_events = _append_day(db, AS_OF)
+        vars_ = json.dumps({"plg_as_of": str(AS_OF + dt.timedelta(days=1))})
+        seconds, rss = _dbt([command, "--vars", vars_, *common], env)
+        incr.append(seconds)
+        incr_rss.append(rss)
+    return {
+        "scale": scale,
+        "events": events,
+        "new_day_events": new_events,
+        "generate_s": gen,
+        "floor_s": floors,
+        "full_s": full,
+        "incremental_s": incr,
+        "full_peak_rss_mb": [r / 2**20 for r in full_rss],
+        "incremental_peak_rss_mb": [r / 2**20 for r in incr_rss],
+    }
+
+
+def _fmt(values: list[float], digits: int = 1) -> str:
+    return (
+        f"{statistics.median(values):.{digits}f} "
+        f"({min(values):.{digits}f}-{max(values):.{digits}f})"
+    )
+
+
+def report(results: list[dict]) -> str:
+    lines = [
+        "| scale | events | floor s | full build s | x floor | one-new-day build s | x floor "
+        "| incremental / full | peak RSS full MB | peak RSS incr MB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        floor = statistics.median(r["floor_s"])
+        full = statistics.median(r["full_s"])
+        incr = statistics.median(r["incremental_s"])
+        lines.append(
+            f"| {r['scale']} | {r['events']:,} | {_fmt(r['floor_s'], 2)} | {_fmt(r['full_s'])} "
+            f"| {full / floor:.0f} | {_fmt(r['incremental_s'])} | {incr / floor:.0f} "
+            f"| {incr / full:.2f} | {_fmt(r['full_peak_rss_mb'], 0)} "
+            f"| {_fmt(r['incremental_peak_rss_mb'], 0)} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scales", nargs="+", default=["small"])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="also write raw results here")
+    parser.add_argument(
+        "--command",
+        default="run",
+        choices=["run", "build"],
+        help="run: models only (what the incremental path changes); build: models and tests",
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="plg_bench_build_") as tmp:
+        results = [run_scale(s, args.repeat, Path(tmp), args.command) for s in args.scales]
+    print(report(results))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
