@@ -140,10 +140,13 @@ final as (
         billing.status as subscription_status,
         coalesce(billing.mrr, 0) as mrr,
         billing.seats,
-        (
-            billing.plan in {{ in_list(var('plg_pql_eligible_plans')) }}
-            or billing.status in {{ in_list(var('plg_pql_eligible_statuses')) }}
-        ) and coalesce(billing.status, '') <> 'canceled' as is_pql_eligible,
+        coalesce(
+            (
+                billing.plan in {{ in_list(var('plg_pql_eligible_plans')) }}
+                or billing.status in {{ in_list(var('plg_pql_eligible_statuses')) }}
+            ) and coalesce(billing.status, '') <> 'canceled',
+            false
+        ) as is_pql_eligible,
         coalesce(current_score.pql_score, 0) as pql_score,
         {{ var('plg_pql_threshold') }} as pql_threshold,
         coalesce(
