@@ -1,0 +1,82 @@
+"""DuckDB backend: the embedded default (one file, no server)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from sync.backends.base import Backend
+from sync.dbt_project import Profile
+from sync.errors import LockHeldError, WarehouseError
+from sync.state_sql import Dialect, Params
+
+
+class DuckDBBackend(Backend):
+    dialect = Dialect(
+        name="duckdb",
+        string="varchar",
+        integer="bigint",
+        double="double",
+        boolean="boolean",
+        timestamp="timestamp",
+    )
+    checkpoint_every = 500
+    fetch_size = 5000
+
+    def __init__(self, profile: Profile, state_schema: str) -> None:
+        super().__init__(profile, state_schema)
+        path = str(profile.settings.get("path") or ":memory:")
+        if path != ":memory:" and not path.startswith("md:"):
+            p = Path(path).expanduser()
+            # dbt resolves a relative path from where it runs: the project directory.
+            path = str(p if p.is_absolute() else profile.project_dir / p)
+        self.path = path
+        try:
+            self._con = duckdb.connect(path)
+        except duckdb.IOException as e:
+            if "lock" in str(e).lower():
+                raise LockHeldError(
+                    f"{path}: the DuckDB file is open in another process (dbt or another "
+                    "plg-sync run); nothing was sent, try again when it finishes"
+                ) from None
+            raise WarehouseError(f"{path}: cannot open DuckDB file: {e}") from None
+
+    def _run(self, con: duckdb.DuckDBPyConnection, sql: str, params: Params | None) -> Any:
+        try:
+            return con.execute(sql, params.values if params else None)
+        except duckdb.Error as e:
+            raise WarehouseError(f"DuckDB: {str(e).splitlines()[0]}") from None
+
+    def execute(self, sql: str, params: Params | None = None) -> None:
+        self._run(self._con, sql, params)
+
+    def query(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+        return self._run(self._con, sql, params).fetchall()
+
+    def stream(
+        self, sql: str, params: Params | None, chunk_size: int
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        # A separate cursor, so checkpoints can write while this result is being read;
+        # Arrow record batches are produced incrementally (the result is not materialised).
+        cur = self._con.cursor()
+        try:
+            try:
+                rel = cur.sql(sql, params=params.values if params else None)
+                reader = rel.to_arrow_reader(chunk_size)
+            except duckdb.Error as e:
+                raise WarehouseError(f"DuckDB: {str(e).splitlines()[0]}") from None
+            for batch in reader:
+                columns = [c.to_pylist() for c in batch.columns]
+                yield list(zip(*columns, strict=True))
+        finally:
+            cur.close()
+
+    def column_names(self, relation: str) -> list[str]:
+        rel = self._run(self._con, f"select * from {relation} where 1 = 0", None)
+        return [d[0].lower() for d in rel.description]
+
+    def close(self) -> None:
+        self._con.close()

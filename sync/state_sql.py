@@ -1,0 +1,347 @@
+"""All SQL the engine runs, written once and parameterised by a `Dialect` (data, not branches).
+
+Identifiers from config pass a strict regex and are quoted; every value is a bind parameter
+collected by `Params` (qmark `?` for DuckDB/Snowflake, named `@pN` for BigQuery). Nothing
+here talks to a database, so the BigQuery flavour is parsed and executed in tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sync.errors import ConfigError
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,254}$")
+# Database names are file stems (DuckDB) or project ids (BigQuery, hyphens allowed).
+_DATABASE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,254}$")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between warehouses, as values."""
+
+    name: str
+    string: str
+    integer: str
+    double: str
+    boolean: str
+    timestamp: str
+    quote: str = '"'
+    upper_identifiers: bool = False  # Snowflake: unquoted names resolve upper-case
+    param_style: Literal["qmark", "named"] = "qmark"
+
+    def ident(self, name: str, *, database: bool = False) -> str:
+        """Validate and quote one identifier part."""
+        if not (_DATABASE if database else _IDENT).match(name or ""):
+            raise ConfigError(
+                f"{name!r} is not an allowed identifier (letters, digits, _; max 255)"
+            )
+        if self.upper_identifiers:
+            name = name.upper()
+        return f"{self.quote}{name}{self.quote}"
+
+    def relation(self, database: str | None, schema: str, table: str) -> str:
+        parts = [self.ident(database, database=True)] if database else []
+        return ".".join([*parts, self.ident(schema), self.ident(table)])
+
+
+@dataclass
+class StructRows:
+    """A batch of rows bound as one parameter (BigQuery: ARRAY<STRUCT<...>>)."""
+
+    columns: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+
+
+@dataclass
+class Params:
+    """Collects bind values while SQL text is built; shared by statements of one script."""
+
+    style: Literal["qmark", "named"]
+    values: list[Any] = field(default_factory=list)
+
+    def __call__(self, value: Any) -> str:
+        self.values.append(value)
+        return "?" if self.style == "qmark" else f"@p{len(self.values) - 1}"
+
+    def in_list(self, values: Sequence[Any]) -> str:
+        """`x in <this>`: `(?, ?)` or `unnest(@p)`."""
+        if self.style == "named":
+            return f"unnest({self(list(values))})"
+        return "(" + ", ".join(self(v) for v in values) + ")"
+
+    def rows(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+        """A row source for `insert into t (cols) <this>`."""
+        if self.style == "named":
+            return f"select * from unnest({self(StructRows(columns, rows))})"
+        return "values " + ", ".join("(" + ", ".join(self(v) for v in row) + ")" for row in rows)
+
+
+# --- state tables (docs/state-tables.md is the contract) --------------------------------
+
+STATE_TABLES: dict[str, list[tuple[str, str]]] = {
+    "sync_state": [
+        ("sync_name", "string"),
+        ("sync_key", "string"),
+        ("sync_hash", "string"),
+        ("synced_at", "timestamp"),
+        ("run_id", "string"),
+    ],
+    "sync_runs": [
+        ("run_id", "string"),
+        ("sync_name", "string"),
+        ("started_at", "timestamp"),
+        ("finished_at", "timestamp"),
+        ("status", "string"),
+        ("dry_run", "boolean"),
+        ("planned", "integer"),
+        ("added", "integer"),
+        ("changed", "integer"),
+        ("removed", "integer"),
+        ("succeeded", "integer"),
+        ("failed", "integer"),
+        ("skipped", "integer"),
+        ("requests", "integer"),
+        ("retries", "integer"),
+        ("throttled", "integer"),
+        ("duration_s", "double"),
+        ("error", "string"),
+        ("model_rows", "integer"),
+        ("state_rows", "integer"),
+    ],
+    "sync_errors": [
+        ("run_id", "string"),
+        ("sync_name", "string"),
+        ("sync_key", "string"),
+        ("operation", "string"),
+        ("error_code", "string"),
+        ("message", "string"),
+        ("attempt", "integer"),
+        ("occurred_at", "timestamp"),
+    ],
+    "sync_plans": [
+        ("run_id", "string"),
+        ("sync_name", "string"),
+        ("sync_key", "string"),
+        ("operation", "string"),
+        ("hash_before", "string"),
+        ("hash_after", "string"),
+        ("planned_at", "timestamp"),
+    ],
+    "sync_leases": [
+        ("sync_name", "string"),
+        ("holder", "string"),
+        ("acquired_at", "timestamp"),
+        ("expires_at", "timestamp"),
+    ],
+}
+
+
+class StateSQL:
+    """SQL text for one state schema in one dialect."""
+
+    def __init__(self, dialect: Dialect, database: str | None, schema: str) -> None:
+        self.d = dialect
+        self.database = database
+        self.schema = schema
+
+    def params(self) -> Params:
+        return Params(self.d.param_style)
+
+    def table(self, name: str) -> str:
+        return self.d.relation(self.database, self.schema, name)
+
+    def col(self, name: str) -> str:
+        return self.d.ident(name)
+
+    def create_schema(self) -> str:
+        parts = [self.d.ident(self.database, database=True)] if self.database else []
+        return "create schema if not exists " + ".".join([*parts, self.d.ident(self.schema)])
+
+    def create_tables(self) -> list[str]:
+        out = []
+        for table, cols in STATE_TABLES.items():
+            body = ", ".join(f"{self.col(c)} {getattr(self.d, t)}" for c, t in cols)
+            out.append(f"create table if not exists {self.table(table)} ({body})")
+        return out
+
+    # --- diff ---------------------------------------------------------------------------
+
+    def diff_select(self, p: Params, sync_name: str, model: str, full_resync: bool) -> str:
+        """Added/changed/removed keys of one sync: full outer join of model and state.
+
+        Only keys and hashes are read here; model columns are joined in `changes_select`
+        for the (few) rows that differ. `full_resync` keeps unchanged rows as 'change'.
+        """
+        s, k, h = self.col("sync_name"), self.col("sync_key"), self.col("sync_hash")
+        where = (
+            ""
+            if full_resync
+            else (
+                "\nwhere m.sync_key is null or s.sync_key is null"
+                " or m.sync_hash is distinct from s.sync_hash"
+            )
+        )
+        return (
+            "select coalesce(m.sync_key, s.sync_key) as sync_key,\n"
+            "  case when s.sync_key is null then 'add'"
+            " when m.sync_key is null then 'remove' else 'change' end as operation,\n"
+            "  s.sync_hash as hash_before, m.sync_hash as hash_after\n"
+            f"from (select cast({k} as {self.d.string}) as sync_key,"
+            f" cast({h} as {self.d.string}) as sync_hash from {model}) as m\n"
+            f"full outer join (select {k} as sync_key, {h} as sync_hash"
+            f" from {self.table('sync_state')} where {s} = {p(sync_name)}) as s\n"
+            "  on m.sync_key = s.sync_key" + where
+        )
+
+    def diff_counts(self, work: str) -> str:
+        return f"select operation, count(*) from {work} group by operation"
+
+    def model_rows(self, model: str) -> str:
+        return f"select count(*) from {model}"
+
+    def state_rows(self, p: Params, sync_name: str) -> str:
+        return (
+            f"select count(*) from {self.table('sync_state')}"
+            f" where {self.col('sync_name')} = {p(sync_name)}"
+        )
+
+    def changes_select(
+        self, work: str, model: str, columns: Sequence[str], include_removes: bool
+    ) -> str:
+        """The diff rows joined back to the model columns a sync sends (streamed)."""
+        cols = "".join(f", m.{self.col(c)}" for c in columns)
+        where = "" if include_removes else "\nwhere w.operation <> 'remove'"
+        return (
+            f"select w.operation, w.sync_key, w.hash_before, w.hash_after{cols}\n"
+            f"from {work} as w left join {model} as m"
+            f" on cast(m.{self.col('sync_key')} as {self.d.string}) = w.sync_key" + where
+        )
+
+    def sample_select(self, work: str, model: str, columns: Sequence[str], n: int) -> str:
+        return self.changes_select(work, model, columns, True) + f"\nlimit {int(n)}"
+
+    def drop_removed_state(self, p: Params, sync_name: str, work: str) -> str:
+        """on_remove: ignore -> forget removed keys without calling the destination."""
+        return (
+            f"delete from {self.table('sync_state')} where {self.col('sync_name')} ="
+            f" {p(sync_name)} and {self.col('sync_key')} in"
+            f" (select sync_key from {work} where operation = 'remove')"
+        )
+
+    def drop_table(self, table: str) -> str:
+        return f"drop table if exists {table}"
+
+    # --- checkpoints ----------------------------------------------------------------------
+
+    def delete_state(self, p: Params, sync_name: str, keys: Sequence[str]) -> str:
+        return (
+            f"delete from {self.table('sync_state')} where {self.col('sync_name')} ="
+            f" {p(sync_name)} and {self.col('sync_key')} in {p.in_list(keys)}"
+        )
+
+    def insert(self, p: Params, table: str, rows: Sequence[Sequence[Any]]) -> str:
+        cols = [c for c, _ in STATE_TABLES[table]]
+        collist = ", ".join(self.col(c) for c in cols)
+        return f"insert into {self.table(table)} ({collist}) {p.rows(cols, rows)}"
+
+    def previous_errors(self, p: Params, sync_name: str, keys: Sequence[str]) -> str:
+        k = self.col("sync_key")
+        return (
+            f"select {k}, count(*) from {self.table('sync_errors')} where"
+            f" {self.col('sync_name')} = {p(sync_name)} and {k} in {p.in_list(keys)}"
+            f" group by {k}"
+        )
+
+    def insert_plans(
+        self, p: Params, run_id: str, sync_name: str, work: str, planned_at: Any
+    ) -> str:
+        cols = ", ".join(self.col(c) for c, _ in STATE_TABLES["sync_plans"])
+        return (
+            f"insert into {self.table('sync_plans')} ({cols})"
+            f" select {p(run_id)}, {p(sync_name)}, sync_key, operation, hash_before,"
+            f" hash_after, {p(planned_at)} from {work}"
+        )
+
+    # --- runs -----------------------------------------------------------------------------
+
+    def finish_run(self, p: Params, run_id: str, values: dict[str, Any]) -> str:
+        sets = ", ".join(f"{self.col(k)} = {p(v)}" for k, v in values.items())
+        return (
+            f"update {self.table('sync_runs')} set {sets} where {self.col('run_id')} = {p(run_id)}"
+        )
+
+    def abandon_runs(self, p: Params, sync_name: str, now: Any) -> str:
+        """Runs still 'running' when we hold the lease died without finishing."""
+        return (
+            f"update {self.table('sync_runs')} set {self.col('status')} = 'abandoned',"
+            f" {self.col('finished_at')} = {p(now)}"
+            f" where {self.col('sync_name')} = {p(sync_name)}"
+            f" and {self.col('status')} = 'running'"
+        )
+
+    def last_success_model_rows(self, p: Params, sync_name: str) -> str:
+        c = self.col
+        return (
+            f"select {c('model_rows')} from {self.table('sync_runs')}"
+            f" where {c('sync_name')} = {p(sync_name)}"
+            f" and {c('status')} in ('succeeded', 'partial') and {c('dry_run')} = false"
+            f" order by {c('started_at')} desc limit 1"
+        )
+
+    def recent_runs(self, p: Params, per_sync: int) -> str:
+        c = self.col
+        cols = [
+            "sync_name", "run_id", "started_at", "finished_at", "status", "dry_run",
+            "planned", "succeeded", "failed", "skipped", "duration_s", "error",
+        ]  # fmt: skip
+        sel = ", ".join(c(x) for x in cols)
+        return (
+            f"select {sel} from (select {sel}, row_number() over (partition by"
+            f" {c('sync_name')} order by {c('started_at')} desc) as rn"
+            f" from {self.table('sync_runs')}) as r where rn <= {p(per_sync)}"
+            f" order by {c('sync_name')}, {c('started_at')} desc"
+        )
+
+    # --- leases ---------------------------------------------------------------------------
+
+    def delete_expired_lease(self, p: Params, sync_name: str, now: Any) -> str:
+        return (
+            f"delete from {self.table('sync_leases')} where {self.col('sync_name')} ="
+            f" {p(sync_name)} and {self.col('expires_at')} < {p(now)}"
+        )
+
+    def insert_lease_if_free(
+        self, p: Params, sync_name: str, holder: str, now: Any, expires: Any
+    ) -> str:
+        c, t = self.col, self.table("sync_leases")
+        return (
+            f"insert into {t} ({c('sync_name')}, {c('holder')}, {c('acquired_at')},"
+            f" {c('expires_at')}) select {p(sync_name)}, {p(holder)}, {p(now)}, {p(expires)}"
+            f" from (select 1 as one) as x where not exists"
+            f" (select 1 from {t} where {c('sync_name')} = {p(sync_name)})"
+        )
+
+    def lease_holders(self, p: Params, sync_name: str) -> str:
+        c = self.col
+        return (
+            f"select {c('holder')}, {c('expires_at')} from {self.table('sync_leases')}"
+            f" where {c('sync_name')} = {p(sync_name)} order by {c('acquired_at')}, {c('holder')}"
+        )
+
+    def renew_lease(self, p: Params, sync_name: str, holder: str, expires: Any) -> str:
+        c = self.col
+        return (
+            f"update {self.table('sync_leases')} set {c('expires_at')} = {p(expires)}"
+            f" where {c('sync_name')} = {p(sync_name)} and {c('holder')} = {p(holder)}"
+        )
+
+    def release_lease(self, p: Params, sync_name: str, holder: str) -> str:
+        c = self.col
+        return (
+            f"delete from {self.table('sync_leases')} where {c('sync_name')} ="
+            f" {p(sync_name)} and {c('holder')} = {p(holder)}"
+        )
