@@ -1,0 +1,322 @@
+"""The sync engine: decides what to send and when state may move forward.
+
+For one sync: take the lease, diff in the warehouse, check guardrails, stream only the
+differing rows, send them in batches, and checkpoint acknowledged records (state) and
+rejected ones (errors) every `checkpoint_every` records. State is written only for `ok`
+outcomes, so a crash at any point means re-sending, never losing.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync.backends import Backend, connect
+from sync.config import Config, SyncConfig
+from sync.dbt_project import Manifest, ModelRelation, load_profile
+from sync.destinations.base import Destination, destination_types
+from sync.errors import FailedRecordsError, GuardrailError, PlgSyncError
+from sync.output import Reporter
+from sync.planning import (
+    ColumnMapping,
+    failures_over_threshold,
+    guardrail_problems,
+    redacted_sample,
+    resolve_mapping,
+    row_to_change,
+)
+from sync.records import Change, Outcome
+from sync.secrets import redact
+from sync.state import Acked, Clock, DiffCounts, Rejected, StateStore, utc_now
+
+DEFAULT_BATCH_SIZE = 100
+SAMPLE_SIZE = 3
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    full_resync: bool = False
+    dry_run: bool = False  # compute and record the plan (sync_plans), send nothing
+    allow_mass_change: bool = False
+
+
+@dataclass
+class SyncResult:
+    """What one sync did; printed by the CLI and mirrored in `sync_runs`."""
+
+    sync_name: str
+    run_id: str
+    status: str = "running"
+    dry_run: bool = False
+    counts: DiffCounts | None = None
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    duration_s: float = 0.0
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: PlgSyncError | None = None
+
+
+class Workspace:
+    """Everything a command needs, opened lazily from one config: profile, manifest,
+    backend, destinations. Commands use what they need (validate may never connect)."""
+
+    def __init__(self, config: Config, clock: Clock = utc_now) -> None:
+        self.config = config
+        self.clock = clock
+        self.profile = load_profile(
+            config.project_dir,
+            config.dbt.profiles_dir and (config.path.parent / config.dbt.profiles_dir),
+            config.dbt.target,
+            config.dbt.profile,
+        )
+        self._manifest: Manifest | None = None
+        self._backend: Backend | None = None
+        self._destinations: dict[str, Destination] = {}
+
+    @property
+    def manifest(self) -> Manifest:
+        if self._manifest is None:
+            self._manifest = Manifest(self.config.project_dir)
+        return self._manifest
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend = connect(self.profile, self.config.state_schema)
+        return self._backend
+
+    @property
+    def state(self) -> StateStore:
+        return StateStore(self.backend, self.clock)
+
+    def destination(self, name: str) -> Destination:
+        if name not in self._destinations:
+            dc = self.config.resolved_destinations[name]
+            self._destinations[name] = destination_types()[dc.type](name, dc.options)
+        return self._destinations[name]
+
+    def relation(self, sync: SyncConfig) -> ModelRelation:
+        return self.manifest.relation(sync.model)
+
+    def model_columns(self, sync: SyncConfig) -> dict[str, str | None]:
+        """Contract columns from the manifest when declared, else asked of the warehouse."""
+        rel = self.relation(sync)
+        if rel.columns and {"sync_key", "sync_hash"} <= {c.lower() for c in rel.columns}:
+            return {c.lower(): t for c, t in rel.columns.items()}
+        names = self.backend.column_names(self.backend.model_relation(rel))
+        return dict.fromkeys(names)
+
+    def mapping(self, sync: SyncConfig) -> ColumnMapping:
+        return resolve_mapping(sync, list(self.model_columns(sync)), str(self.config.path))
+
+    def close(self) -> None:
+        for d in self._destinations.values():
+            d.close()
+        if self._backend is not None:
+            self._backend.close()
+
+
+class Engine:
+    """Runs syncs one after another; one sync's failure does not stop the others."""
+
+    def __init__(self, ws: Workspace, reporter: Reporter | None = None) -> None:
+        self.ws = ws
+        self.reporter = reporter or Reporter()
+
+    def run(self, syncs: Sequence[SyncConfig], options: RunOptions) -> list[SyncResult]:
+        self.ws.state.ensure_tables()
+        results = []
+        for sync in syncs:
+            result = SyncResult(
+                sync_name=sync.name, run_id=uuid.uuid4().hex, dry_run=options.dry_run
+            )
+            try:
+                self._run_one(sync, options, result)
+            except PlgSyncError as e:
+                result.error = e
+                if result.status == "running":
+                    result.status = "failed"
+            self.reporter.sync_finished(result)
+            results.append(result)
+        return results
+
+    # --- one sync -------------------------------------------------------------------------
+
+    def _run_one(self, sync: SyncConfig, options: RunOptions, result: SyncResult) -> None:
+        ws, state = self.ws, self.ws.state
+        ttl = ws.config.lease_ttl_seconds
+        dest = ws.destination(sync.destination)
+        mapping = ws.mapping(sync)
+        model = ws.backend.model_relation(ws.relation(sync))
+        started = time.monotonic()
+        stats0 = (dest.stats.requests, dest.stats.retries, dest.stats.throttled)
+
+        state.acquire_lease(sync.name, result.run_id, ttl)  # LockHeldError: nothing sent
+        work: str | None = None
+        try:
+            state.start_run(result.run_id, sync.name, options.dry_run, ws.clock())
+            last_rows = state.last_success_model_rows(sync.name)
+            work, counts = state.build_diff(sync.name, model, options.full_resync)
+            result.counts = counts
+            self.reporter.plan_computed(sync.name, counts)
+            problems = guardrail_problems(sync, counts, last_rows)
+
+            if options.dry_run:
+                state.write_plans(result.run_id, sync.name, work)
+                rows = state.sample(work, model, mapping.columns, SAMPLE_SIZE)
+                result.samples = [redacted_sample(row_to_change(r, mapping)) for r in rows]
+                note = dest.budget_note(counts.planned)
+                result.notes = [note] if note else []
+                result.status = "planned"
+                if problems and not options.allow_mass_change:
+                    result.status = "blocked"
+                    raise GuardrailError(
+                        "; ".join(problems) + ". A real run would refuse to apply this plan "
+                        "(rerun with --allow-mass-change if the change is intended)."
+                    )
+            elif problems and not options.allow_mass_change:
+                result.status = "blocked"
+                raise GuardrailError(
+                    "; ".join(problems) + ". Nothing was sent. If the change is intended, "
+                    "rerun with --allow-mass-change."
+                )
+            else:
+                self._deliver(sync, dest, mapping, model, work, counts, result)
+        except PlgSyncError as e:
+            result.error = e
+            if result.status == "running":
+                result.status = "failed"
+            raise
+        except Exception as e:  # a bug or a destination crash: record it, keep the lease sane
+            result.status = "failed"
+            result.error = PlgSyncError(f"sync {sync.name!r}: unexpected error: {redact(str(e))}")
+            raise
+        finally:
+            result.duration_s = round(time.monotonic() - started, 3)
+            s = dest.stats
+            result.requests = s.requests - stats0[0]
+            result.retries = s.retries - stats0[1]
+            result.throttled = s.throttled - stats0[2]
+            self._finish(sync, result, work)
+
+    def _deliver(
+        self,
+        sync: SyncConfig,
+        dest: Destination,
+        mapping: ColumnMapping,
+        model: str,
+        work: str,
+        counts: DiffCounts,
+        result: SyncResult,
+    ) -> None:
+        state, ws = self.ws.state, self.ws
+        ttl = ws.config.lease_ttl_seconds
+        batch_size = sync.batch_size or DEFAULT_BATCH_SIZE
+        checkpoint_every = sync.checkpoint_every or ws.backend.checkpoint_every
+        send_removes = sync.on_remove != "ignore"
+        total = counts.added + counts.changed + (counts.removed if send_removes else 0)
+        acked: list[Acked] = []
+        rejected: list[Rejected] = []
+
+        def flush() -> None:
+            state.checkpoint(sync.name, result.run_id, acked, rejected)
+            acked.clear()
+            rejected.clear()
+            state.renew_lease(sync.name, result.run_id, ttl)
+
+        advance = self.reporter.progress(sync.name, total)
+        pending: list[Change] = []
+        try:
+            chunks = state.stream_changes(
+                work, model, mapping.columns, send_removes, ws.backend.fetch_size
+            )
+            for chunk in chunks:
+                pending.extend(row_to_change(r, mapping) for r in chunk)
+                while len(pending) >= batch_size:
+                    batch, pending = pending[:batch_size], pending[batch_size:]
+                    self._send(sync, dest, batch, acked, rejected, result)
+                    advance(len(batch))
+                    if len(acked) + len(rejected) >= checkpoint_every:
+                        flush()
+            if pending:
+                self._send(sync, dest, pending, acked, rejected, result)
+                advance(len(pending))
+        finally:
+            # Whatever was acknowledged before an error is kept (the error still propagates).
+            state.checkpoint(sync.name, result.run_id, acked, rejected)
+            acked.clear()
+            rejected.clear()
+        if not send_removes and counts.removed:
+            state.drop_removed_state(sync.name, work)
+            result.skipped = counts.removed
+        attempted = result.succeeded + result.failed
+        over = failures_over_threshold(sync, result.failed, attempted)
+        result.status = "partial" if result.failed else "succeeded"
+        if over:
+            result.status = "failed"
+            raise FailedRecordsError(
+                over + ". They keep their old state and are sent again next run; reasons are "
+                "in the sync_errors table."
+            )
+
+    def _send(
+        self,
+        sync: SyncConfig,
+        dest: Destination,
+        batch: list[Change],
+        acked: list[Acked],
+        rejected: list[Rejected],
+        result: SyncResult,
+    ) -> None:
+        outcomes: dict[str, Outcome] = {o.key: o for o in dest.send(sync, batch)}
+        for ch in batch:
+            o = outcomes.get(ch.key)
+            if o is None:
+                o = Outcome(ch.key, "permanent", "no_outcome", "destination returned no outcome")
+            if o.ok:
+                acked.append(Acked(ch.op, ch.key, ch.hash))
+                result.succeeded += 1
+            else:
+                msg = redact(o.message or "")[:1000] or None
+                rejected.append(Rejected(ch.op, ch.key, o.code or o.status, msg))
+                result.failed += 1
+
+    def _finish(self, sync: SyncConfig, result: SyncResult, work: str | None) -> None:
+        """Record the run row, drop the work table, release the lease: best effort each."""
+        state = self.ws.state
+        c = result.counts
+        values = {
+            "finished_at": self.ws.clock(),
+            "status": result.status,
+            "planned": c.planned if c else None,
+            "added": c.added if c else None,
+            "changed": c.changed if c else None,
+            "removed": c.removed if c else None,
+            "succeeded": result.succeeded,
+            "failed": result.failed,
+            "skipped": result.skipped,
+            "requests": result.requests,
+            "retries": result.retries,
+            "throttled": result.throttled,
+            "duration_s": result.duration_s,
+            "error": redact(str(result.error))[:2000] if result.error else None,
+            "model_rows": c.model_rows if c else None,
+            "state_rows": c.state_rows if c else None,
+        }
+        steps: list[Callable[[], None]] = [lambda: state.finish_run(result.run_id, values)]
+        if work:
+            steps.append(lambda: state.drop_work(work))
+        steps.append(lambda: state.release_lease(sync.name, result.run_id))
+        for step in steps:
+            try:
+                step()
+            except PlgSyncError as e:  # the lease still expires by itself
+                self.reporter.warning(f"sync {sync.name!r}: cleanup failed: {e}")

@@ -1,0 +1,171 @@
+"""Pure decisions about a plan: which columns a sync reads, how a row becomes a `Change`,
+whether the guardrails allow applying it, and whether failures exceed the threshold.
+
+Nothing here does I/O, so the rules are tested without a warehouse or a server.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sync.config import SyncConfig
+from sync.errors import ConfigError
+from sync.records import Change
+from sync.secrets import redact
+from sync.state import DiffCounts
+
+SYSTEM_COLUMNS = ("sync_key", "sync_hash")
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """How one sync's model columns map to destination fields."""
+
+    identifier: dict[str, str]  # dest id field -> column
+    fields: dict[str, str]  # dest field -> column
+
+    @property
+    def columns(self) -> list[str]:
+        """Model columns to select, each once, identifier first (stable order)."""
+        out: list[str] = []
+        for c in [*self.identifier.values(), *self.fields.values()]:
+            if c not in out:
+                out.append(c)
+        return out
+
+
+def resolve_mapping(sync: SyncConfig, model_columns: Sequence[str], where: str) -> ColumnMapping:
+    """Check the sync's columns exist in the model; default fields = non-`sync_*` columns."""
+    available = [c.lower() for c in model_columns]
+    missing_system = [c for c in SYSTEM_COLUMNS if c not in available]
+    if missing_system:
+        raise ConfigError(
+            f"{where}: sync {sync.name!r}: model {sync.model!r} has no {missing_system} "
+            "column; every sync model needs sync_key and sync_hash"
+        )
+    fields = (
+        dict(sync.fields)
+        if sync.fields is not None
+        else {c: c for c in available if not c.startswith("sync_")}
+    )
+    problems = []
+    for kind, mapping in (("identifier", sync.identifier), ("fields", fields)):
+        for dest, col in mapping.items():
+            if col.lower() not in available:
+                problems.append(
+                    f"sync {sync.name!r} field '{kind}.{dest}': column {col!r} is not in model "
+                    f"{sync.model!r}; columns: {available}"
+                )
+    if problems:
+        raise ConfigError(f"{where}: " + "; ".join(problems))
+    return ColumnMapping(
+        identifier={k: v.lower() for k, v in sync.identifier.items()},
+        fields={k: v.lower() for k, v in fields.items()},
+    )
+
+
+def jsonable(value: Any) -> Any:
+    """Warehouse values -> JSON types, so every destination gets the same shapes."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value.isoformat() + "Z"
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def row_to_change(row: Sequence[Any], mapping: ColumnMapping) -> Change:
+    """(operation, sync_key, hash_before, hash_after, *columns) -> Change.
+
+    `fields` holds the identifier fields (by destination id name) and the mapped fields.
+    A removed row is gone from the model, so its identifier comes from sync_key (config
+    validation requires that for on_remove unset/delete).
+    """
+    op, key, before, after = row[0], str(row[1]), row[2], row[3]
+    if op == "remove":
+        return Change(
+            op="remove",
+            key=key,
+            hash=None,
+            fields=dict.fromkeys(mapping.identifier, key),
+            old_hash=before,
+        )
+    values = dict(zip(mapping.columns, row[4:], strict=True))
+    fields = {dest: jsonable(values[col]) for dest, col in mapping.identifier.items()}
+    fields.update({dest: jsonable(values[col]) for dest, col in mapping.fields.items()})
+    return Change(op=op, key=key, hash=after, fields=fields, old_hash=before)
+
+
+def redacted_sample(change: Change) -> dict[str, Any]:
+    """A change as shown by `plan`: secrets scrubbed from every string value."""
+    return {
+        "op": change.op,
+        "key": change.key,
+        "fields": {k: redact(v) if isinstance(v, str) else v for k, v in change.fields.items()},
+    }
+
+
+def guardrail_problems(
+    sync: SyncConfig, counts: DiffCounts, last_model_rows: int | None
+) -> list[str]:
+    """Why applying this plan looks like an accident upstream; [] when it looks normal."""
+    g, out = sync.guardrails, []
+    if counts.state_rows and counts.removed / counts.state_rows > g.max_removed_share:
+        out.append(
+            f"sync {sync.name!r}: {counts.removed} of {counts.state_rows} synced records "
+            f"({counts.removed / counts.state_rows:.0%}) would be removed; the guardrail "
+            f"max_removed_share is {g.max_removed_share:.0%}"
+        )
+    if (
+        last_model_rows
+        and (last_model_rows - counts.model_rows) / last_model_rows > g.max_shrink_share
+    ):
+        shrink = (last_model_rows - counts.model_rows) / last_model_rows
+        out.append(
+            f"sync {sync.name!r}: model {sync.model!r} shrank from {last_model_rows} to "
+            f"{counts.model_rows} rows ({shrink:.0%}) since the last successful run; the "
+            f"guardrail max_shrink_share is {g.max_shrink_share:.0%}"
+        )
+    return out
+
+
+def failures_over_threshold(sync: SyncConfig, failed: int, attempted: int) -> str | None:
+    """A message when failed records exceed the sync's threshold (default: any failure)."""
+    if failed == 0:
+        return None
+    if sync.max_failed_records is None and sync.max_failed_share is None:
+        return f"sync {sync.name!r}: {failed} of {attempted} records failed (threshold: 0)"
+    if sync.max_failed_records is not None and failed > sync.max_failed_records:
+        return (
+            f"sync {sync.name!r}: {failed} of {attempted} records failed; "
+            f"max_failed_records is {sync.max_failed_records}"
+        )
+    if (
+        sync.max_failed_share is not None
+        and attempted
+        and failed / attempted > sync.max_failed_share
+    ):
+        return (
+            f"sync {sync.name!r}: {failed} of {attempted} records ({failed / attempted:.1%}) "
+            f"failed; max_failed_share is {sync.max_failed_share:.1%}"
+        )
+    return None
