@@ -185,7 +185,11 @@ class Project:
                 f"create or replace table {table} (email varchar, plan varchar, score integer)"
             )
             if rows:
-                con.executemany(f"insert into {table} values (?, ?, ?)", list(rows))
+                emails, plans, scores = (list(c) for c in zip(*rows, strict=True))
+                con.execute(
+                    f"insert into {table} select unnest(?), unnest(?), unnest(?)",
+                    [emails, plans, scores],
+                )
             con.execute(
                 f"create or replace table {table} as select email as sync_key,"
                 " md5(concat_ws('|', email, plan, score)) as sync_hash, email, plan, score"
