@@ -308,6 +308,16 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
+def _register_demo_commands() -> None:
+    # `plg-sync demo-data` lives with the generator it drives (sync/demo/).
+    from sync.demo.command import demo_data
+
+    cli.add_command(demo_data)
+
+
+_register_demo_commands()
+
+
 def main() -> None:
     cli()
 
