@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='account_signal_day_id',
+        incremental_strategy=plg_incremental_strategy(),
+        on_schema_change='append_new_columns',
+        partition_by=plg_day_partition('day'),
+        cluster_by=plg_day_cluster('day'),
+    )
+}}
 -- One row per account, PQL signal and day (dense): units that day and the points the
 -- signal is worth on that day over its rolling window:
 --   points = least(cap_points, points_per_unit * units_in_window / unit_size)
@@ -5,12 +15,20 @@
 -- Event signals count events (from int_user_event_daily, before the as-of time); usage
 -- signals sum a metered metric (from stg_app__usage_daily, complete days only).
 
+-- Incremental: days from the newest built day minus the lookback are recomputed; the
+-- running total continues from the stored cumulative_units of the day before, and the
+-- window subtracts the stored total from window_days earlier. Changing the signals seed
+-- (a new signal or another window) needs `--full-refresh` of this model.
+
 with signals as (
     select * from {{ ref('plg_pql_signals') }}
 ),
 
 account_days as (
     select * from {{ ref('int_account_days') }}
+    {% if is_incremental() %}
+    where day >= {{ plg_incremental_start('day') }}
+    {% endif %}
 ),
 
 user_events as (
@@ -32,6 +50,9 @@ event_units as (
         on signals.source_type = 'event'
         and user_events.event_name = signals.source_name
     where user_events.first_occurred_at < {{ plg_as_of() }}
+    {% if is_incremental() %}
+      and user_events.activity_date >= {{ plg_incremental_start('day') }}
+    {% endif %}
     group by 1, 2, 3
 ),
 
@@ -46,6 +67,9 @@ usage_units as (
         on signals.source_type = 'usage'
         and usage.metric = signals.source_name
     where usage.usage_date < {{ plg_as_of_date() }}
+    {% if is_incremental() %}
+      and usage.usage_date >= {{ plg_incremental_start('day') }}
+    {% endif %}
     group by 1, 2, 3
 ),
 
@@ -73,15 +97,53 @@ dense as (
         and units.day = account_days.day
 ),
 
-cumulative as (
+running as (
     select
         *,
         sum(units) over (
             partition by account_id, signal_key order by day
             rows between unbounded preceding and current row
-        ) as cumulative_units
+        ) as running_units
     from dense
 ),
+
+{% if is_incremental() %}
+carried as (
+    select account_id, signal_key, cumulative_units
+    from {{ this }}
+    where day = {{ date_add_days(plg_incremental_start('day'), -1) }}
+),
+
+cumulative as (
+    select
+        running.*,
+        running.running_units + coalesce(carried.cumulative_units, 0) as cumulative_units
+    from running
+    left join carried
+        on carried.account_id = running.account_id
+        and carried.signal_key = running.signal_key
+),
+
+history as (
+    select account_id, signal_key, day, cumulative_units
+    from {{ this }}
+    where day < {{ plg_incremental_start('day') }}
+      and day >= {{ date_add_days(plg_incremental_start('day'), '-1 - (select max(window_days) from signals)') }}
+    union all
+    select account_id, signal_key, day, cumulative_units
+    from cumulative
+),
+{% else %}
+cumulative as (
+    select running.*, running.running_units as cumulative_units
+    from running
+),
+
+history as (
+    select account_id, signal_key, day, cumulative_units
+    from cumulative
+),
+{% endif %}
 
 windowed as (
     select
@@ -89,12 +151,13 @@ windowed as (
         cumulative.day,
         cumulative.signal_key,
         cumulative.units,
+        cumulative.cumulative_units,
         cumulative.cumulative_units - coalesce(before_window.cumulative_units, 0) as window_units,
         cumulative.points_per_unit,
         cumulative.unit_size,
         cumulative.cap_points
     from cumulative
-    left join cumulative as before_window
+    left join history as before_window
         on before_window.account_id = cumulative.account_id
         and before_window.signal_key = cumulative.signal_key
         and before_window.day = {{ date_add_days('cumulative.day', '-1 * cumulative.window_days') }}
@@ -107,6 +170,7 @@ final as (
         signal_key,
         day,
         units,
+        cumulative_units,
         window_units,
         least(cap_points, points_per_unit * window_units / unit_size) as points
     from windowed

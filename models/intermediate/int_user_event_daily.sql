@@ -14,9 +14,9 @@
 with events as (
     select * from {{ ref('stg_segment__tracks') }}
     where 1 = 1
-    {{ plg_history_filter('cast(occurred_at as date)') }}
+    {{ plg_history_filter('occurred_date') }}
     {% if is_incremental() %}
-        and cast(occurred_at as date) >= {{ plg_incremental_start('activity_date') }}
+        and occurred_date >= {{ plg_incremental_start('activity_date') }}
     {% endif %}
 ),
 
@@ -26,12 +26,12 @@ users as (
 
 final as (
     select
-        {{ surrogate_key(['events.user_id', 'events.event_name', 'cast(events.occurred_at as date)']) }}
+        {{ surrogate_key(['events.user_id', 'events.event_name', 'events.occurred_date']) }}
             as user_event_day_id,
         events.user_id,
         coalesce(users.account_id, events.event_account_id) as account_id,
         events.event_name,
-        cast(events.occurred_at as date) as activity_date,
+        events.occurred_date as activity_date,
         count(*) as event_count,
         min(events.occurred_at) as first_occurred_at,
         max(events.occurred_at) as last_occurred_at

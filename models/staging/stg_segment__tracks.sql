@@ -1,6 +1,27 @@
--- Segment redelivers events: keep one row per message id (the first received).
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy=plg_incremental_strategy(),
+        on_schema_change='append_new_columns',
+        partition_by=plg_day_partition('occurred_date'),
+        cluster_by=plg_day_cluster('occurred_date'),
+    )
+}}
+-- Segment redelivers events: keep one row per message id (the first received in a batch).
+-- Incremental on received_at (the loader's clock), so late-arriving events are picked up
+-- whatever their event time; a redelivery in a later batch replaces the stored row by
+-- event_id, so the table never holds two copies. Materialised (not a view) because
+-- every downstream incremental model filters it by day, which a deduplicating view
+-- could only answer after scanning the whole event history.
 with source as (
     select * from {{ source('segment', 'tracks') }}
+    {% if is_incremental() %}
+    where received_at >= (
+        select {{ ts_add_days('max(received_at)', -1 * var('plg_incremental_lookback_days')) }}
+        from {{ this }}
+    )
+    {% endif %}
 ),
 
 renamed as (
@@ -30,6 +51,7 @@ final as (
         event_account_id,
         event_name,
         occurred_at,
+        cast(occurred_at as date) as occurred_date,
         received_at,
         properties
     from deduplicated
