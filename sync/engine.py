@@ -164,14 +164,14 @@ class Engine:
         try:
             state.start_run(result.run_id, sync.name, options.dry_run, ws.clock())
             last_rows = state.last_success_model_rows(sync.name)
-            work, counts = state.build_diff(sync.name, model, options.full_resync)
+            work, counts = state.build_diff(sync.name, model, mapping.columns, options.full_resync)
             result.counts = counts
             self.reporter.plan_computed(sync.name, counts)
             problems = guardrail_problems(sync, counts, last_rows)
 
             if options.dry_run:
                 state.write_plans(result.run_id, sync.name, work)
-                rows = state.sample(work, model, mapping.columns, SAMPLE_SIZE)
+                rows = state.sample(work, len(mapping.columns), SAMPLE_SIZE)
                 result.samples = [redacted_sample(row_to_change(r, mapping)) for r in rows]
                 note = dest.budget_note(counts.planned)
                 result.notes = [note] if note else []
@@ -189,7 +189,7 @@ class Engine:
                     "rerun with --allow-mass-change."
                 )
             else:
-                self._deliver(sync, dest, mapping, model, work, counts, result)
+                self._deliver(sync, dest, mapping, work, counts, result)
         except PlgSyncError as e:
             result.error = e
             if result.status == "running":
@@ -212,7 +212,6 @@ class Engine:
         sync: SyncConfig,
         dest: Destination,
         mapping: ColumnMapping,
-        model: str,
         work: str,
         counts: DiffCounts,
         result: SyncResult,
@@ -236,7 +235,7 @@ class Engine:
         pending: list[Change] = []
         try:
             chunks = state.stream_changes(
-                work, model, mapping.columns, send_removes, ws.backend.fetch_size
+                work, len(mapping.columns), send_removes, ws.backend.fetch_size
             )
             for chunk in chunks:
                 pending.extend(row_to_change(r, mapping) for r in chunk)

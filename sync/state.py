@@ -158,10 +158,13 @@ class StateStore:
         """The sync's diff table; one per sync is enough because the lease serialises runs."""
         return self.sql.table(f"_plg_diff__{sync_name}")
 
-    def build_diff(self, sync_name: str, model: str, full_resync: bool) -> tuple[str, DiffCounts]:
+    def build_diff(
+        self, sync_name: str, model: str, columns: Sequence[str], full_resync: bool
+    ) -> tuple[str, DiffCounts]:
+        """Materialise the diff (with the columns to send) and count it."""
         b, work = self.backend, self.work_table(sync_name)
         p = b.params()
-        b.materialize(work, self.sql.diff_select(p, sync_name, model, full_resync), p)
+        b.materialize(work, self.sql.diff_select(p, sync_name, model, columns, full_resync), p)
         counts = {op: int(n) for op, n in b.query(self.sql.diff_counts(work))}
         p = b.params()
         state_rows = int(b.query(self.sql.state_rows(p, sync_name), p)[0][0])
@@ -175,13 +178,13 @@ class StateStore:
         )
 
     def stream_changes(
-        self, work: str, model: str, columns: Sequence[str], include_removes: bool, chunk: int
+        self, work: str, n_columns: int, include_removes: bool, chunk: int
     ) -> Iterator[list[tuple[Any, ...]]]:
-        sql = self.sql.changes_select(work, model, columns, include_removes)
+        sql = self.sql.changes_select(work, n_columns, include_removes)
         return self.backend.stream(sql, None, chunk)
 
-    def sample(self, work: str, model: str, columns: Sequence[str], n: int) -> list[tuple]:
-        return self.backend.query(self.sql.sample_select(work, model, columns, n))
+    def sample(self, work: str, n_columns: int, n: int) -> list[tuple[Any, ...]]:
+        return self.backend.query(self.sql.sample_select(work, n_columns, n))
 
     def write_plans(self, run_id: str, sync_name: str, work: str) -> None:
         p = self.backend.params()

@@ -170,11 +170,15 @@ class StateSQL:
 
     # --- diff ---------------------------------------------------------------------------
 
-    def diff_select(self, p: Params, sync_name: str, model: str, full_resync: bool) -> str:
-        """Added/changed/removed keys of one sync: full outer join of model and state.
+    def diff_select(
+        self, p: Params, sync_name: str, model: str, columns: Sequence[str], full_resync: bool
+    ) -> str:
+        """Added/changed/removed rows of one sync, with the model columns it sends.
 
-        Only keys and hashes are read here; model columns are joined in `changes_select`
-        for the (few) rows that differ. `full_resync` keeps unchanged rows as 'change'.
+        One full outer join of the model (key, hash and the sync's columns, aliased c0..cN)
+        with the sync's state rows; only differing rows survive the filter, so the model is
+        read once and only those rows are written to the work table. `full_resync` keeps
+        unchanged rows too (as 'change').
         """
         s, k, h = self.col("sync_name"), self.col("sync_key"), self.col("sync_hash")
         where = (
@@ -185,13 +189,15 @@ class StateSQL:
                 " or m.sync_hash is distinct from s.sync_hash"
             )
         )
+        inner = "".join(f", {self.col(c)} as c{i}" for i, c in enumerate(columns))
+        outer = "".join(f", m.c{i}" for i in range(len(columns)))
         return (
             "select coalesce(m.sync_key, s.sync_key) as sync_key,\n"
             "  case when s.sync_key is null then 'add'"
             " when m.sync_key is null then 'remove' else 'change' end as operation,\n"
-            "  s.sync_hash as hash_before, m.sync_hash as hash_after\n"
+            f"  s.sync_hash as hash_before, m.sync_hash as hash_after{outer}\n"
             f"from (select cast({k} as {self.d.string}) as sync_key,"
-            f" cast({h} as {self.d.string}) as sync_hash from {model}) as m\n"
+            f" cast({h} as {self.d.string}) as sync_hash{inner} from {model}) as m\n"
             f"full outer join (select {k} as sync_key, {h} as sync_hash"
             f" from {self.table('sync_state')} where {s} = {p(sync_name)}) as s\n"
             "  on m.sync_key = s.sync_key" + where
@@ -209,20 +215,14 @@ class StateSQL:
             f" where {self.col('sync_name')} = {p(sync_name)}"
         )
 
-    def changes_select(
-        self, work: str, model: str, columns: Sequence[str], include_removes: bool
-    ) -> str:
-        """The diff rows joined back to the model columns a sync sends (streamed)."""
-        cols = "".join(f", m.{self.col(c)}" for c in columns)
-        where = "" if include_removes else "\nwhere w.operation <> 'remove'"
-        return (
-            f"select w.operation, w.sync_key, w.hash_before, w.hash_after{cols}\n"
-            f"from {work} as w left join {model} as m"
-            f" on cast(m.{self.col('sync_key')} as {self.d.string}) = w.sync_key" + where
-        )
+    def changes_select(self, work: str, n_columns: int, include_removes: bool) -> str:
+        """The work table's rows as the engine streams them (no second read of the model)."""
+        cols = "".join(f", c{i}" for i in range(n_columns))
+        where = "" if include_removes else " where operation <> 'remove'"
+        return f"select operation, sync_key, hash_before, hash_after{cols} from {work}{where}"
 
-    def sample_select(self, work: str, model: str, columns: Sequence[str], n: int) -> str:
-        return self.changes_select(work, model, columns, True) + f"\nlimit {int(n)}"
+    def sample_select(self, work: str, n_columns: int, n: int) -> str:
+        return self.changes_select(work, n_columns, True) + f" limit {int(n)}"
 
     def drop_removed_state(self, p: Params, sync_name: str, work: str) -> str:
         """on_remove: ignore -> forget removed keys without calling the destination."""
