@@ -61,8 +61,16 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     timings["demo data"] = _step(
         "Generating demo data",
-        [_bin("plg-sync"), "demo-data", "--scale", args.scale, "--seed", args.seed,
-         "--path", str(db_path)],
+        [
+            _bin("plg-sync"),
+            "demo-data",
+            "--scale",
+            args.scale,
+            "--seed",
+            args.seed,
+            "--path",
+            str(db_path),
+        ],
         env,
     )
     timings["dbt build"] = _step(
@@ -112,14 +120,20 @@ def _summary(db_path: Path, timings: dict[str, float], total: float) -> None:
         con.close()
     accounts, pql, at_risk, recovered, near_limit = counts
     print("\n" + "=" * 72)
-    print(f"plg_signals demo: done in {total:.1f}s "
-          f"({', '.join(f'{k} {v:.1f}s' for k, v in timings.items())})")
+    print(
+        f"plg_signals demo: done in {total:.1f}s "
+        f"({', '.join(f'{k} {v:.1f}s' for k, v in timings.items())})"
+    )
     print(f"  warehouse:  {db_path} (DuckDB; schema main = models, raw = demo data)")
     if DEMO_CONFIG.exists():
-        print(f"  syncs:      {REPO / 'data' / 'sync_output'} (one JSON-lines file per sync);"
-              " state in schema plg_sync")
-    print(f"  accounts:   {accounts:,}: {pql} PQLs, {at_risk} at risk, {recovered} recovered,"
-          f" {near_limit} near a plan limit")
+        print(
+            f"  syncs:      {REPO / 'data' / 'sync_output'} (one JSON-lines file per sync);"
+            " state in schema plg_sync"
+        )
+    print(
+        f"  accounts:   {accounts:,}: {pql} PQLs, {at_risk} at risk, {recovered} recovered,"
+        f" {near_limit} near a plan limit"
+    )
     print("  users:      " + ", ".join(f"{status} {n:,}" for status, n in users))
     print("\nPaste into `duckdb " + str(db_path) + "` (or any SQL client):\n")
     print(ANALYST_QUERY)
