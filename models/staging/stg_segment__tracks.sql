@@ -30,7 +30,7 @@ renamed as (
         cast(user_id as {{ dbt.type_string() }}) as user_id,
         cast(context_group_id as {{ dbt.type_string() }}) as event_account_id,
         cast(event as {{ dbt.type_string() }}) as event_name,
-        cast({{ adapter.quote('timestamp') }} as {{ dbt.type_timestamp() }}) as occurred_at,
+        cast({{ plg_source_column('timestamp') }} as {{ dbt.type_timestamp() }}) as occurred_at,
         cast(received_at as {{ dbt.type_timestamp() }}) as received_at,
         cast(properties as {{ dbt.type_string() }}) as properties
     from source
