@@ -52,10 +52,11 @@
 {%- endmacro %}
 
 {% macro snowflake__day_series(start_date, end_date) -%}
-  {#- generator() needs a constant row count: 20 years of days, then filtered. -#}
+  {#- generator() needs a constant row count: 100 years of days (cheap), then filtered;
+      a span longer than that is cut, so bound old histories with plg_history_start_date. -#}
   select day from (
-    select dateadd('day', row_number() over (order by seq4()) - 1, cast({{ start_date }} as date)) as day
-    from table(generator(rowcount => 7320))
+    select cast({{ dbt.dateadd('day', 'row_number() over (order by seq4()) - 1', 'cast(' ~ start_date ~ ' as date)') }} as date) as day
+    from table(generator(rowcount => 36525))
   )
   where day < cast({{ end_date }} as date)
 {%- endmacro %}
