@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ class ColumnMapping:
     identifier: dict[str, str]  # dest id field -> column
     fields: dict[str, str]  # dest field -> column
 
-    @property
+    @functools.cached_property
     def columns(self) -> list[str]:
         """Model columns to select, each once, identifier first (stable order)."""
         out: list[str] = []

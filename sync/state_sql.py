@@ -32,6 +32,7 @@ class Dialect:
     quote: str = '"'
     upper_identifiers: bool = False  # Snowflake: unquoted names resolve upper-case
     param_style: Literal["qmark", "named"] = "qmark"
+    array_binds: bool = False  # list parameters + unnest for batches (see Params)
 
     def ident(self, name: str, *, database: bool = False) -> str:
         """Validate and quote one identifier part."""
@@ -58,25 +59,35 @@ class StructRows:
 
 @dataclass
 class Params:
-    """Collects bind values while SQL text is built; shared by statements of one script."""
+    """Collects bind values while SQL text is built.
+
+    `arrays` (DuckDB) binds a whole column of a batch as one list parameter and unnests it,
+    so a 5,000-row checkpoint is 5 parameters instead of 25,000 (and parses in microseconds).
+    """
 
     style: Literal["qmark", "named"]
     values: list[Any] = field(default_factory=list)
+    arrays: bool = False
 
     def __call__(self, value: Any) -> str:
         self.values.append(value)
         return "?" if self.style == "qmark" else f"@p{len(self.values) - 1}"
 
     def in_list(self, values: Sequence[Any]) -> str:
-        """`x in <this>`: `(?, ?)` or `unnest(@p)`."""
+        """`x in <this>`: `(?, ?)`, `(select unnest(?))` or `unnest(@p)`."""
         if self.style == "named":
             return f"unnest({self(list(values))})"
+        if self.arrays:
+            return f"(select unnest({self(list(values))}))"
         return "(" + ", ".join(self(v) for v in values) + ")"
 
     def rows(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
         """A row source for `insert into t (cols) <this>`."""
         if self.style == "named":
             return f"select * from unnest({self(StructRows(columns, rows))})"
+        if self.arrays:
+            by_column = [list(c) for c in zip(*rows, strict=True)]
+            return "select " + ", ".join(f"unnest({self(c)})" for c in by_column)
         return "values " + ", ".join("(" + ", ".join(self(v) for v in row) + ")" for row in rows)
 
 
@@ -149,7 +160,7 @@ class StateSQL:
         self.schema = schema
 
     def params(self) -> Params:
-        return Params(self.d.param_style)
+        return Params(self.d.param_style, arrays=self.d.array_binds)
 
     def table(self, name: str) -> str:
         return self.d.relation(self.database, self.schema, name)

@@ -36,7 +36,7 @@ class Backend(ABC):
         return self.dialect.relation(rel.database, rel.schema, rel.alias)
 
     def params(self) -> Params:
-        return Params(self.dialect.param_style)
+        return Params(self.dialect.param_style, arrays=self.dialect.array_binds)
 
     @abstractmethod
     def execute(self, sql: str, params: Params | None = None) -> None:

@@ -13,6 +13,8 @@ from sync.dbt_project import Profile
 from sync.errors import LockHeldError, WarehouseError
 from sync.state_sql import Dialect, Params
 
+DEFAULT_MEMORY_LIMIT = "128MB"  # override with `settings: {memory_limit: ...}` in the profile
+
 
 class DuckDBBackend(Backend):
     dialect = Dialect(
@@ -22,6 +24,7 @@ class DuckDBBackend(Backend):
         double="double",
         boolean="boolean",
         timestamp="timestamp",
+        array_binds=True,
     )
     checkpoint_every = 500
     fetch_size = 5000
@@ -34,8 +37,12 @@ class DuckDBBackend(Backend):
             # dbt resolves a relative path from where it runs: the project directory.
             path = str(p if p.is_absolute() else profile.project_dir / p)
         self.path = path
+        settings = {k: str(v) for k, v in (profile.settings.get("settings") or {}).items()}
+        # plg-sync runs beside other work; DuckDB's default (80% of RAM) would let its
+        # buffer pool grow with every state row written. Joins spill to disk beyond this.
+        settings.setdefault("memory_limit", DEFAULT_MEMORY_LIMIT)
         try:
-            self._con = duckdb.connect(path)
+            self._con = duckdb.connect(path, config=settings)
         except duckdb.IOException as e:
             if "lock" in str(e).lower():
                 raise LockHeldError(
