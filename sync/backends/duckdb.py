@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,12 @@ import duckdb
 
 from sync.backends.base import Backend
 from sync.dbt_project import Profile
-from sync.errors import LockHeldError, WarehouseError
+from sync.errors import ConfigError, LockHeldError, WarehouseError
 from sync.state_sql import Dialect, Params
 
-DEFAULT_MEMORY_LIMIT = "128MB"  # override with `settings: {memory_limit: ...}` in the profile
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*[KMGT]i?B$", re.IGNORECASE)
+DIFF_MEMORY_LIMIT = "1GB"
+DELIVERY_MEMORY_LIMIT = "128MB"
 
 
 class DuckDBBackend(Backend):
@@ -38,9 +41,20 @@ class DuckDBBackend(Backend):
             path = str(p if p.is_absolute() else profile.project_dir / p)
         self.path = path
         settings = {k: str(v) for k, v in (profile.settings.get("settings") or {}).items()}
-        # plg-sync runs beside other work; DuckDB's default (80% of RAM) would let its
-        # buffer pool grow with every state row written. Joins spill to disk beyond this.
-        settings.setdefault("memory_limit", DEFAULT_MEMORY_LIMIT)
+        # DuckDB's default limit (80% of RAM) lets its buffer pool grow with every state
+        # row written during delivery, so delivery runs under a small limit; the diff join
+        # gets a larger one for the moment it runs (it would spill and be ~2x slower).
+        # A `memory_limit` in the profile's `settings` wins for both.
+        self._limits = (
+            (settings["memory_limit"],) * 2
+            if "memory_limit" in settings
+            else (DIFF_MEMORY_LIMIT, DELIVERY_MEMORY_LIMIT)
+        )
+        if not _MEMORY.match(self._limits[0]):
+            raise ConfigError(
+                f"profile settings.memory_limit {self._limits[0]!r}: use e.g. '512MB'"
+            )
+        settings["memory_limit"] = self._limits[1]
         try:
             self._con = duckdb.connect(path, config=settings)
         except duckdb.IOException as e:
@@ -80,6 +94,14 @@ class DuckDBBackend(Backend):
                 yield list(zip(*columns, strict=True))
         finally:
             cur.close()
+
+    def materialize(self, table: str, select_sql: str, params: Params) -> None:
+        diff_limit, delivery_limit = self._limits
+        self._con.execute(f"set memory_limit = '{diff_limit}'")
+        try:
+            super().materialize(table, select_sql, params)
+        finally:
+            self._con.execute(f"set memory_limit = '{delivery_limit}'")
 
     def column_names(self, relation: str) -> list[str]:
         rel = self._run(self._con, f"select * from {relation} where 1 = 0", None)
