@@ -295,7 +295,10 @@ def _table(columns: Sequence[str], rows: Sequence[Sequence[Any]], empty: str) ->
     table = Table(*columns)
     for row in rows:
         table.add_row(*[redact(_cell(v)) for v in row])
-    Console(width=max(120, len(columns) * 12)).print(table)
+    console = Console()
+    if not console.is_terminal:  # a log file or pipe: do not wrap at 80 columns
+        console = Console(width=200)
+    console.print(table)
 
 
 def _cell(v: Any) -> str:
