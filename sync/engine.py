@@ -18,7 +18,7 @@ from sync.backends import Backend, connect
 from sync.config import Config, SyncConfig
 from sync.dbt_project import Manifest, ModelRelation, load_profile
 from sync.destinations.base import Destination, destination_types
-from sync.errors import FailedRecordsError, GuardrailError, PlgSyncError
+from sync.errors import ConfigError, FailedRecordsError, GuardrailError, PlgSyncError
 from sync.output import Reporter
 from sync.planning import (
     ColumnMapping,
@@ -84,7 +84,7 @@ class Workspace:
     @property
     def manifest(self) -> Manifest:
         if self._manifest is None:
-            self._manifest = Manifest(self.config.project_dir)
+            self._manifest = Manifest(self.config.project_dir, self.config.target_path)
         return self._manifest
 
     @property
@@ -155,6 +155,10 @@ class Engine:
         ttl = ws.config.lease_ttl_seconds
         dest = ws.destination(sync.destination)
         mapping = ws.mapping(sync)
+        columns = {k: v or "" for k, v in ws.model_columns(sync).items()}
+        problems = dest.validate_sync(sync, columns)
+        if problems:  # before the lease: a misconfigured sync sends nothing
+            raise ConfigError(f"{ws.config.path}: sync {sync.name!r}: " + "; ".join(problems))
         model = ws.backend.model_relation(ws.relation(sync))
         started = time.monotonic()
         stats0 = (dest.stats.requests, dest.stats.retries, dest.stats.throttled)

@@ -374,3 +374,10 @@ def test_model_missing_from_manifest_is_a_config_error(project: Project) -> None
     project.write_config([project.sync_entry(model="sync_peeple")])
     result = project.cli("run", expect=2)
     assert "sync_peeple" in result.output and "did you mean 'sync_people'" in result.output
+
+
+def test_run_refuses_a_sync_its_destination_cannot_write(project: Project) -> None:
+    project.write_config([project.sync_entry(destination="rec", object="deal")])
+    result = project.cli("run", expect=2)
+    assert "object 'deal' is not supported" in result.output
+    assert RecordingDestination.sent == []

@@ -56,3 +56,24 @@ def test_a_run_killed_mid_way_then_rerun_converges_with_nothing_lost(project: Pr
     assert len(project.state()) == 400
     statuses = sorted(s for (s,) in project.sql("select status from plg_sync.sync_runs"))
     assert statuses == ["abandoned", "succeeded"]
+
+
+def test_a_duckdb_file_held_by_another_process_exits_4_sending_nothing(project: Project) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
+            " time.sleep(30)",
+            str(project.db),
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout.readline().strip() == b"ready"  # type: ignore[union-attr]
+        result = project.cli("run", expect=4)
+        assert "open in another process" in result.output
+        assert project.sent_lines() == []
+    finally:
+        holder.kill()
+        holder.wait()
