@@ -55,6 +55,15 @@ class StructRows:
 
     columns: Sequence[str]
     rows: Sequence[Sequence[Any]]
+    types: Sequence[str] | None = None  # logical types (STATE_TABLES); None = inferred
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A value with its logical column type, for warehouses that type NULL parameters."""
+
+    value: Any
+    type: str
 
 
 @dataclass
@@ -69,9 +78,13 @@ class Params:
     values: list[Any] = field(default_factory=list)
     arrays: bool = False
 
-    def __call__(self, value: Any) -> str:
-        self.values.append(value)
-        return "?" if self.style == "qmark" else f"@p{len(self.values) - 1}"
+    def __call__(self, value: Any, type_: str | None = None) -> str:
+        """Bind one value; `type_` (a STATE_TABLES type) matters only for named style."""
+        if self.style == "qmark":
+            self.values.append(value)
+            return "?"
+        self.values.append(Typed(value, type_) if type_ else value)
+        return f"@p{len(self.values) - 1}"
 
     def in_list(self, values: Sequence[Any]) -> str:
         """`x in <this>`: `(?, ?)`, `(select unnest(?))` or `unnest(@p)`."""
@@ -81,10 +94,15 @@ class Params:
             return f"(select unnest({self(list(values))}))"
         return "(" + ", ".join(self(v) for v in values) + ")"
 
-    def rows(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    def rows(
+        self,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        types: Sequence[str] | None = None,
+    ) -> str:
         """A row source for `insert into t (cols) <this>`."""
         if self.style == "named":
-            return f"select * from unnest({self(StructRows(columns, rows))})"
+            return f"select * from unnest({self(StructRows(columns, rows, types))})"
         if self.arrays:
             by_column = [list(c) for c in zip(*rows, strict=True)]
             return "select " + ", ".join(f"unnest({self(c)})" for c in by_column)
@@ -256,8 +274,9 @@ class StateSQL:
 
     def insert(self, p: Params, table: str, rows: Sequence[Sequence[Any]]) -> str:
         cols = [c for c, _ in STATE_TABLES[table]]
+        types = [t for _, t in STATE_TABLES[table]]
         collist = ", ".join(self.col(c) for c in cols)
-        return f"insert into {self.table(table)} ({collist}) {p.rows(cols, rows)}"
+        return f"insert into {self.table(table)} ({collist}) {p.rows(cols, rows, types)}"
 
     def previous_errors(self, p: Params, sync_name: str, keys: Sequence[str]) -> str:
         k = self.col("sync_key")
@@ -280,7 +299,8 @@ class StateSQL:
     # --- runs -----------------------------------------------------------------------------
 
     def finish_run(self, p: Params, run_id: str, values: dict[str, Any]) -> str:
-        sets = ", ".join(f"{self.col(k)} = {p(v)}" for k, v in values.items())
+        types = dict(STATE_TABLES["sync_runs"])
+        sets = ", ".join(f"{self.col(k)} = {p(v, types[k])}" for k, v in values.items())
         return (
             f"update {self.table('sync_runs')} set {sets} where {self.col('run_id')} = {p(run_id)}"
         )

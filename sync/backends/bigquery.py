@@ -19,9 +19,16 @@ from sync.backends.base import Backend
 from sync.dbt_project import Profile
 from sync.errors import ConfigError, WarehouseError
 from sync.secrets import reveal
-from sync.state_sql import Dialect, Params, StructRows
+from sync.state_sql import Dialect, Params, StructRows, Typed
 
 _PARAM = re.compile(r"@p(\d+)\b")
+_LOGICAL = {
+    "string": "STRING",
+    "integer": "INT64",
+    "double": "FLOAT64",
+    "boolean": "BOOL",
+    "timestamp": "TIMESTAMP",
+}
 
 
 def _scalar_type(value: Any) -> str:
@@ -53,8 +60,12 @@ def to_query_parameters(params: Params | None) -> list[Any]:
     out: list[Any] = []
     for i, v in enumerate(params.values if params else []):
         name = f"p{i}"
-        if isinstance(v, StructRows):
-            types = _column_types(v.rows, len(v.columns))
+        if isinstance(v, Typed):
+            out.append(bq.ScalarQueryParameter(name, _LOGICAL[v.type], v.value))
+        elif isinstance(v, StructRows):
+            types = (
+                [_LOGICAL[t] for t in v.types] if v.types else _column_types(v.rows, len(v.columns))
+            )
             structs = [
                 bq.StructQueryParameter(
                     None,

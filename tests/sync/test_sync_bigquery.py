@@ -151,3 +151,29 @@ def test_real_bigquery_client_is_built_with_endpoint_and_anonymous_credentials(
     assert client.project == "warehouse" and client.location == "EU"
     assert client._connection.API_BASE_URL == "http://127.0.0.1:9"
     backend.close()
+
+
+def test_bigquery_parameters_carry_the_column_types_even_when_null() -> None:
+    """BigQuery will not insert a STRING NULL into an INT64 column: types come from the
+    state-table definitions, not from the (possibly all-NULL) values."""
+    from sync.backends.bigquery import to_query_parameters
+    from sync.state_sql import STATE_TABLES, Dialect, StateSQL
+
+    sql = StateSQL(BigQueryBackend.dialect, "proj", "plg_sync")
+    p = sql.params()
+    row = ["r1", "s", dt.datetime(2024, 1, 1), None, "running", False] + [None] * 14
+    sql.insert(p, "sync_runs", [row])
+    [param] = to_query_parameters(p)
+    struct = param.to_api_repr()["parameterType"]["arrayType"]["structTypes"]
+    field_types = {f["name"]: f["type"]["type"] for f in struct}
+    assert field_types == {
+        c: {"string": "STRING", "integer": "INT64", "double": "FLOAT64", "boolean": "BOOL",
+            "timestamp": "TIMESTAMP"}[t]
+        for c, t in STATE_TABLES["sync_runs"]
+    }  # fmt: skip
+    p = sql.params()
+    sql.finish_run(p, "r1", {"planned": None, "error": None, "duration_s": 1.5})
+    assert [(q.name, q.type_) for q in to_query_parameters(p)] == [
+        ("p0", "INT64"), ("p1", "STRING"), ("p2", "FLOAT64"), ("p3", "STRING"),
+    ]  # fmt: skip
+    assert Dialect  # imported for readers: the dialect is data
