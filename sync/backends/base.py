@@ -7,12 +7,21 @@ transaction, and materialise a select into a table. What SQL to run lives in
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 from sync.dbt_project import ModelRelation, Profile
 from sync.state_sql import Dialect, Params, StateSQL
+
+_log = logging.getLogger("plg_sync")
+
+
+def log_sql(sql: str) -> None:
+    """With -v, every statement is logged (text only: values are bind parameters)."""
+    if _log.isEnabledFor(logging.DEBUG):
+        _log.debug("sql: " + " ".join(sql.split())[:500])
 
 
 class Backend(ABC):

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sync.backends.base import Backend
+from sync.backends.base import Backend, log_sql
 from sync.dbt_project import Profile
 from sync.errors import ConfigError, WarehouseError
 from sync.secrets import reveal
@@ -149,6 +149,7 @@ class BigQueryBackend(Backend):
         return self.profile.settings.get("project") or self.profile.settings.get("database")
 
     def _job(self, sql: str, params: Params | None, **config: Any) -> Any:
+        log_sql(sql)
         from google.api_core import exceptions as gexc
         from google.cloud import bigquery as bq
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from sync.backends.base import Backend
+from sync.backends.base import Backend, log_sql
 from sync.dbt_project import Profile
 from sync.errors import ConfigError, LockHeldError, WarehouseError
 from sync.state_sql import Dialect, Params
@@ -66,6 +66,7 @@ class DuckDBBackend(Backend):
             raise WarehouseError(f"{path}: cannot open DuckDB file: {e}") from None
 
     def _run(self, con: duckdb.DuckDBPyConnection, sql: str, params: Params | None) -> Any:
+        log_sql(sql)
         try:
             return con.execute(sql, params.values if params else None)
         except duckdb.Error as e:
@@ -84,6 +85,7 @@ class DuckDBBackend(Backend):
         # Arrow record batches are produced incrementally (the result is not materialised).
         cur = self._con.cursor()
         try:
+            log_sql(sql)
             try:
                 rel = cur.sql(sql, params=params.values if params else None)
                 reader = rel.to_arrow_reader(chunk_size)

@@ -13,7 +13,7 @@ from typing import Any
 import snowflake.connector
 from snowflake.connector import errors as sf_errors
 
-from sync.backends.base import Backend
+from sync.backends.base import Backend, log_sql
 from sync.dbt_project import Profile
 from sync.errors import ConfigError, WarehouseError
 from sync.secrets import reveal
@@ -69,6 +69,7 @@ class SnowflakeBackend(Backend):
         return self.profile.settings.get("database")
 
     def _cursor_execute(self, sql: str, params: Params | None) -> Any:
+        log_sql(sql)
         cur = self._con.cursor()
         try:
             cur.execute(sql, params.values if params and params.values else None)
