@@ -84,7 +84,7 @@ class Workspace:
     @property
     def manifest(self) -> Manifest:
         if self._manifest is None:
-            self._manifest = Manifest(self.config.project_dir, self.config.target_path)
+            self._manifest = Manifest(self.config.project_dir)
         return self._manifest
 
     @property
