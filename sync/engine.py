@@ -18,7 +18,13 @@ from sync.backends import Backend, connect
 from sync.config import Config, SyncConfig
 from sync.dbt_project import Manifest, ModelRelation, load_profile
 from sync.destinations.base import Destination, destination_types
-from sync.errors import ConfigError, FailedRecordsError, GuardrailError, PlgSyncError
+from sync.errors import (
+    ConfigError,
+    FailedRecordsError,
+    GuardrailError,
+    LockHeldError,
+    PlgSyncError,
+)
 from sync.output import Reporter
 from sync.planning import (
     ColumnMapping,
@@ -143,7 +149,7 @@ class Engine:
             except PlgSyncError as e:
                 result.error = e
                 if result.status == "running":
-                    result.status = "failed"
+                    result.status = "locked" if isinstance(e, LockHeldError) else "failed"
             self.reporter.sync_finished(result)
             results.append(result)
         return results

@@ -133,6 +133,7 @@ def test_a_held_lease_blocks_a_second_run_which_sends_nothing(project: Project) 
     )
     result = project.cli("run", expect=4)
     assert "other-run" in result.output and "lease" in result.output
+    assert "locked" in result.output
     assert project.sent_lines() == []
     assert project.state() == []
     # The held lease is untouched.
