@@ -13,13 +13,15 @@ import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sync.config import SyncConfig
 from sync.errors import ConfigError
 from sync.records import Change
 from sync.secrets import redact
-from sync.state import DiffCounts
+
+if TYPE_CHECKING:  # annotations only: destinations import this module, config imports them
+    from sync.config import SyncConfig
+    from sync.state import DiffCounts
 
 SYSTEM_COLUMNS = ("sync_key", "sync_hash")
 
