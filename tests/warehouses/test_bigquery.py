@@ -137,9 +137,7 @@ def test_sources_and_models_are_addressed_in_the_target_project(
         assert node["relation_name"].startswith(f"`{PROJECT}`.`{DATASET}`.")
 
 
-def run_transpiled(
-    manifest: dict[str, Any], build: DuckdbBuild
-) -> tuple[Any, dict[str, str]]:
+def run_transpiled(manifest: dict[str, Any], build: DuckdbBuild) -> tuple[Any, dict[str, str]]:
     """Create the raw tables and seeds under the names the compiled SQL references, then
     every model, transpiled BigQuery -> DuckDB, in dependency order. Returns the session
     and the models that failed (name -> error)."""
@@ -200,7 +198,7 @@ def test_transpiled_models_match_the_duckdb_build(
                 con, f"ref.main.{name}", f'"{PROJECT}".{DATASET}.{name}', name
             )
         ]
-        assert problems == []
+        assert problems == [], "\n".join(problems)
         reference = account_sets(con, "ref.main.account_signals")
         assert reference["is_pql"] and reference["is_at_risk"], "demo data plants both"
         assert account_sets(con, f'"{PROJECT}".{DATASET}.account_signals') == reference
