@@ -24,5 +24,6 @@ def main() -> int:
         print(f"dbt failed: {result.exception}", file=sys.stderr)
     return 0 if result.success else 1
 
+
 if __name__ == "__main__":
     raise SystemExit(main())
