@@ -43,6 +43,7 @@ class Guardrails(_Strict):
 class DbtConfig(_Strict):
     project_dir: Path | None = None
     profiles_dir: Path | None = None
+    target_path: Path | None = None  # where manifest.json is; default as dbt (DBT_TARGET_PATH, ...)
     target: str | None = None
     profile: str | None = None  # defaults to `profile:` in dbt_project.yml
 
@@ -140,6 +141,11 @@ class Config(_Strict):
     def project_dir(self) -> Path:
         base = self.path.parent
         return (base / self.dbt.project_dir).resolve() if self.dbt.project_dir else base.resolve()
+
+    @property
+    def target_path(self) -> Path | None:
+        """dbt's target directory when set in sync.yml (relative to the config file)."""
+        return (self.path.parent / self.dbt.target_path).resolve() if self.dbt.target_path else None
 
 
 def config_path(explicit: str | os.PathLike[str] | None) -> Path:

@@ -164,9 +164,15 @@ def load_profile(
 class Manifest:
     """`target/manifest.json`, read once: model name -> relation and contract columns."""
 
-    def __init__(self, project_dir: Path) -> None:
-        target_path = _project_yml(project_dir).get("target-path", "target")
-        self.path = project_dir / target_path / "manifest.json"
+    def __init__(self, project_dir: Path, target_path: Path | str | None = None) -> None:
+        # the same precedence as dbt: --target-path (here the `dbt.target_path` setting),
+        # then DBT_TARGET_PATH, then `target-path` in dbt_project.yml, then `target`
+        chosen = (
+            target_path
+            or os.environ.get("DBT_TARGET_PATH")
+            or _project_yml(project_dir).get("target-path", "target")
+        )
+        self.path = project_dir / chosen / "manifest.json"
         self.project_name = _project_yml(project_dir).get("name")
         if not self.path.is_file():
             raise ConfigError(

@@ -90,7 +90,7 @@ class Workspace:
     @property
     def manifest(self) -> Manifest:
         if self._manifest is None:
-            self._manifest = Manifest(self.config.project_dir)
+            self._manifest = Manifest(self.config.project_dir, self.config.target_path)
         return self._manifest
 
     @property

@@ -99,22 +99,22 @@ def jsonable(value: Any) -> Any:
 def row_to_change(row: Sequence[Any], mapping: ColumnMapping) -> Change:
     """(operation, sync_key, hash_before, hash_after, *columns) -> Change.
 
-    `fields` holds the identifier fields (by destination id name) and the mapped fields.
-    A removed row is gone from the model, so its identifier comes from sync_key (config
-    validation requires that for on_remove unset/delete).
+    `fields` is keyed by destination field name: the identifier fields first, then the
+    mapped fields. Values stay as the warehouse driver returned them (datetime, date,
+    Decimal, ...): each destination formats them the way its API documents (Unix seconds,
+    epoch ms, ISO text); only the file destination and plan samples turn them into JSON.
+    A removed row is gone from the model: its identifier comes from sync_key (config
+    validation requires that for on_remove unset/delete) and every mapped field is present
+    with None, so `unset` knows which attributes to clear.
     """
     op, key, before, after = row[0], str(row[1]), row[2], row[3]
     if op == "remove":
-        return Change(
-            op="remove",
-            key=key,
-            hash=None,
-            fields=dict.fromkeys(mapping.identifier, key),
-            old_hash=before,
-        )
+        fields: dict[str, Any] = dict.fromkeys(mapping.fields)
+        fields.update(dict.fromkeys(mapping.identifier, key))
+        return Change(op="remove", key=key, hash=None, fields=fields, old_hash=before)
     values = dict(zip(mapping.columns, row[4:], strict=True))
-    fields = {dest: jsonable(values[col]) for dest, col in mapping.identifier.items()}
-    fields.update({dest: jsonable(values[col]) for dest, col in mapping.fields.items()})
+    fields = {dest: values[col] for dest, col in mapping.identifier.items()}
+    fields.update({dest: values[col] for dest, col in mapping.fields.items()})
     return Change(op=op, key=key, hash=after, fields=fields, old_hash=before)
 
 
@@ -123,7 +123,9 @@ def redacted_sample(change: Change) -> dict[str, Any]:
     return {
         "op": change.op,
         "key": change.key,
-        "fields": {k: redact(v) if isinstance(v, str) else v for k, v in change.fields.items()},
+        "fields": {
+            k: redact(v) if isinstance(v, str) else v for k, v in jsonable(change.fields).items()
+        },
     }
 
 

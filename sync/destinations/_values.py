@@ -20,19 +20,20 @@ class BadValue(ValueError):
 def split_fields(
     identifier: Mapping[str, str], change: Change
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(destination id field -> value, other column -> value) for one change.
+    """(destination id field -> value, other destination field -> value) for one change.
 
-    When an identifier column is absent from the change (a `remove` the engine sent with
-    only its key), the sync key stands in for it: sync models use the destination id as key.
+    The engine keys `change.fields` by destination field name (it applies the sync's
+    identifier and field mapping), so identifier fields are looked up by their destination
+    name (or, for callers that key by column, the identifier column) and never sent again
+    as attributes. When a single identifier is missing (a
+    `remove` of a row no longer in the model), the sync key stands in for it.
     """
     ids: dict[str, Any] = {}
     for dest_field, column in identifier.items():
-        value = change.fields.get(column)
+        value = change.fields.get(dest_field, change.fields.get(column))
         ids[dest_field] = change.key if value is None and len(identifier) == 1 else value
-    id_columns = set(identifier.values())
-    attrs = {
-        k: v for k, v in change.fields.items() if k not in id_columns and k not in SYNC_COLUMNS
-    }
+    id_names = set(identifier) | set(identifier.values())
+    attrs = {k: v for k, v in change.fields.items() if k not in id_names and k not in SYNC_COLUMNS}
     return ids, attrs
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sync.destinations.base import Destination, DestinationOptions, SyncSpec, register
+from sync.planning import jsonable
 from sync.records import Change, Outcome
 
 
@@ -40,8 +41,7 @@ class FileDestination(Destination):
     def send(self, sync: SyncSpec, changes: Sequence[Change]) -> list[Outcome]:
         lines = [
             json.dumps(
-                {"op": c.op, "key": c.key, "object": sync.object, "fields": c.fields},
-                default=str,
+                {"op": c.op, "key": c.key, "object": sync.object, "fields": jsonable(c.fields)},
                 separators=(",", ":"),
             )
             for c in changes

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import sqlglot
 import yaml
-from bigquery_fake import FakeBigQueryClient
-from conftest import CANARY, Project, RecordingDestination, people
 
 from sync.backends.bigquery import BigQueryBackend
 from sync.dbt_project import load_profile
+from tests.sync.bigquery_fake import FakeBigQueryClient
+from tests.sync.conftest import CANARY, Project, RecordingDestination, people
 
 
 class BQProject(Project):

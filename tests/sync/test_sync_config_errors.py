@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CANARY, Project
 
 from sync.config import load_config
 from sync.dbt_project import load_profile
 from sync.errors import ConfigError
 from sync.secrets import Secret, resolve_env
+from tests.sync.conftest import CANARY, Project
 
 
 def config_error(project: Project) -> str:

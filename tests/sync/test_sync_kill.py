@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import Project, people
+from tests.sync.conftest import Project, people
 
 HERE = Path(__file__).parent
 

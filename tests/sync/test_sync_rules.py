@@ -63,13 +63,15 @@ def test_row_becomes_a_change_with_identifier_and_fields() -> None:
     assert m.columns == ["sync_key", "email", "score"]
     ch = row_to_change(("change", "k1", "h0", "h1", "k1", "a@b.c", decimal.Decimal("3")), m)
     assert ch.op == "change" and ch.hash == "h1" and ch.old_hash == "h0"
-    assert ch.fields == {"id": "k1", "email": "a@b.c", "n": 3}
+    # values stay as the driver returned them; each destination formats them for its API
+    assert ch.fields == {"id": "k1", "email": "a@b.c", "n": decimal.Decimal("3")}
 
 
-def test_a_removed_row_is_identified_by_its_sync_key() -> None:
+def test_a_removed_row_is_identified_by_its_sync_key_and_names_the_fields_to_unset() -> None:
     m = ColumnMapping(identifier={"id": "sync_key"}, fields={"email": "email"})
     ch = row_to_change(("remove", "k1", "h0", None, None, None), m)
-    assert ch.op == "remove" and ch.hash is None and ch.fields == {"id": "k1"}
+    assert ch.op == "remove" and ch.hash is None and ch.old_hash == "h0"
+    assert ch.fields == {"id": "k1", "email": None}
 
 
 def test_warehouse_values_become_json_types() -> None:

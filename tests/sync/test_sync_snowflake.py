@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import CANARY, Project, RecordingDestination, people
+
+from tests.sync.conftest import CANARY, Project, RecordingDestination, people
 
 snowflake_connector = pytest.importorskip("snowflake.connector")
 FAKESNOW = Path(sys.executable).with_name("fakesnow")
