@@ -316,6 +316,10 @@ def _register_demo_commands() -> None:
     from sync.demo.command import demo_data
 
     cli.add_command(demo_data)
+    # `plg-sync exposures` lives in sync/exposures.py (dbt exposures YAML from sync.yml).
+    from sync.exposures import exposures
+
+    cli.add_command(exposures)
 
 
 _register_demo_commands()
