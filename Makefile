@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR  ?= $(CURDIR)
 export PLG_DUCKDB_PATH   ?= $(CURDIR)/data/plg_signals.duckdb
 export DBT_SEND_ANONYMOUS_USAGE_STATS = false
 
-.PHONY: demo test lint format install bench reliability clean
+.PHONY: demo test lint format install bench reliability clean docs
 
 install: $(STAMP) profiles.yml
 
@@ -31,8 +31,24 @@ profiles.yml:
 demo: install
 	@$(BIN)/python -m sync.demo_job --scale $(SCALE) --seed $(SEED)
 
-test: install lint
+test: install lint $(CHROMIUM)
 	@$(BIN)/python -m pytest -q
+
+# tests/docs opens the dbt docs site in headless Chromium. Installed once (as root, Debian
+# package) only when missing; a machine without apt gets a message saying what to install.
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	@echo "installing chromium for tests/docs (apt-get, once)..."
+	@(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "error: could not install chromium with apt-get (needs root and Debian/Ubuntu)."; \
+	       echo "       Install the Chromium browser so that $(CHROMIUM) exists, then rerun make test."; \
+	       exit 1; }
+
+# dbt docs site of the demo warehouse (run `make demo` first), with the sync exposures.
+docs: install
+	@$(BIN)/dbt docs generate
+	@echo "docs written to target/; serve them with:  .venv/bin/dbt docs serve --port 8080"
+	@echo "(or: python3 -m http.server 8080 --directory target) and open http://localhost:8080"
 
 lint: install
 	@$(BIN)/ruff check sync tests bench
