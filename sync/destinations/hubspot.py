@@ -233,9 +233,15 @@ class HubSpot(Destination):
         if status >= 400:
             reason = f"HubSpot answered HTTP {status}: {body_excerpt(response)}"
             return [permanent(item.key, f"http_{status}", reason) for item in batch]
+        body = response_json(response)
+        if isinstance(body, dict) and str(body.get("status", "")).lower() == "error":
+            # HTTP 200 with an error body applied nothing: resend, never checkpoint it.
+            reason = f"HubSpot answered HTTP {status} with an error: {_error_message(body)}"
+            return [
+                retryable(item.key, str(body.get("category") or "ERROR"), reason) for item in batch
+            ]
         if status != 207:
             return [Outcome.success(item.key) for item in batch]
-        body = response_json(response)
         by_id: dict[str, list[Item]] = {}
         for item in batch:
             by_id.setdefault(item.payload["id"].lower(), []).append(item)
