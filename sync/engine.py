@@ -67,6 +67,7 @@ class SyncResult:
     duration_s: float = 0.0
     samples: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # first few rejection reasons, for humans
     error: PlgSyncError | None = None
 
 
@@ -178,6 +179,10 @@ class Engine:
             result.counts = counts
             self.reporter.plan_computed(sync.name, counts)
             problems = guardrail_problems(sync, counts, last_rows)
+            key_problem = self._key_problem(sync, model)
+            if key_problem:  # never overridable: a null/duplicate key corrupts state
+                result.status = "blocked"
+                raise GuardrailError(key_problem)
 
             if options.dry_run:
                 state.write_plans(result.run_id, sync.name, work)
@@ -216,6 +221,32 @@ class Engine:
             result.retries = s.retries - stats0[1]
             result.throttled = s.throttled - stats0[2]
             self._finish(sync, result, work)
+
+    def _key_problem(self, sync: SyncConfig, model: str) -> str | None:
+        """A message if the model's sync_key has nulls or duplicates (else None).
+
+        Such rows cannot be tracked: a null key would be sent as the text "None", and two
+        rows with one key overwrite each other at the destination and flip-flop in state.
+        """
+        k = self.ws.state.sql.col("sync_key")
+        nulls, dupes = self.ws.backend.query(
+            f"select count(*) - count({k}), count({k}) - count(distinct {k}) from {model}"
+        )[0]
+        if not nulls and not dupes:
+            return None
+        found = []
+        if nulls:
+            found.append(f"{nulls} row(s) with a null sync_key")
+        if dupes:
+            example = self.ws.backend.query(
+                f"select {k} from {model} where {k} is not null group by {k}"
+                f" having count(*) > 1 limit 1"
+            )[0][0]
+            found.append(f"{dupes} duplicate sync_key value(s), e.g. {str(example)[:80]!r}")
+        return (
+            f"sync {sync.name!r}: model {sync.model!r} has " + " and ".join(found) + "; sync_key "
+            "must be unique and not null (add dbt's unique and not_null tests). Nothing was sent."
+        )
 
     def _deliver(
         self,
@@ -271,9 +302,10 @@ class Engine:
         result.status = "partial" if result.failed else "succeeded"
         if over:
             result.status = "failed"
+            examples = f" First reasons: {'; '.join(result.reasons)}." if result.reasons else ""
             raise FailedRecordsError(
                 over + ". They keep their old state and are sent again next run; reasons are "
-                "in the sync_errors table."
+                "in the sync_errors table." + examples
             )
 
     def _send(
@@ -297,6 +329,8 @@ class Engine:
                 msg = redact(o.message or "")[:1000] or None
                 rejected.append(Rejected(ch.op, ch.key, o.code or o.status, msg))
                 result.failed += 1
+                if len(result.reasons) < 3:
+                    result.reasons.append(f"{o.code or o.status}: {(msg or '')[:200]}")
 
     def _finish(self, sync: SyncConfig, result: SyncResult, work: str | None) -> None:
         """Record the run row, drop the work table, release the lease: best effort each."""
