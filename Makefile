@@ -58,5 +58,11 @@ format: install
 	@$(BIN)/ruff format sync tests bench
 	@$(BIN)/ruff check --fix sync tests bench
 
+# The long reliability suite (fault matrix at 10/30/60%, 20 SIGKILL trials); writes the
+# figures table into docs/reliability.md. `make test` runs its quick subset.
+reliability: install
+	@PLG_RELIABILITY_FULL=1 $(BIN)/python -m pytest tests/reliability -q
+	@$(BIN)/python tests/reliability/report.py
+
 clean:
 	rm -rf target logs data dbt_packages .pytest_cache
