@@ -7,7 +7,7 @@ renamed as (
         cast(account_id as {{ dbt.type_string() }}) as account_id,
         cast(usage_date as date) as usage_date,
         lower(cast(metric as {{ dbt.type_string() }})) as metric,
-        cast(value as {{ dbt.type_float() }}) as usage_value
+        cast(value as {{ plg_type_double() }}) as usage_value
     from source
 ),
 

@@ -15,7 +15,7 @@ final as (
             when sentiment_score is null then null
             when sentiment_score > 1 then 1.0
             when sentiment_score < -1 then -1.0
-            else cast(sentiment_score as {{ dbt.type_float() }})
+            else cast(sentiment_score as {{ plg_type_double() }})
         end as sentiment_score
     from source
 )

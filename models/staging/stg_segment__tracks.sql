@@ -8,6 +8,7 @@
         cluster_by=plg_day_cluster('occurred_date'),
     )
 }}
+{#- Segment or RudderStack `tracks`: columns per var plg_event_source (docs/sources.md). #}
 -- Segment redelivers events: keep one row per message id (the first received in a batch).
 -- Incremental on received_at (the loader's clock), so late-arriving events are picked up
 -- whatever their event time; a redelivery in a later batch replaces the stored row by
@@ -28,11 +29,11 @@ renamed as (
     select
         cast(id as {{ dbt.type_string() }}) as event_id,
         cast(user_id as {{ dbt.type_string() }}) as user_id,
-        cast(context_group_id as {{ dbt.type_string() }}) as event_account_id,
+        cast({{ plg_event_column('account_id') }} as {{ dbt.type_string() }}) as event_account_id,
         cast(event as {{ dbt.type_string() }}) as event_name,
         cast({{ plg_source_column('timestamp') }} as {{ dbt.type_timestamp() }}) as occurred_at,
         cast(received_at as {{ dbt.type_timestamp() }}) as received_at,
-        cast(properties as {{ dbt.type_string() }}) as properties
+        cast({{ plg_event_column('properties') }} as {{ dbt.type_string() }}) as properties
     from source
     where user_id is not null
 ),

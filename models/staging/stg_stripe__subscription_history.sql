@@ -12,7 +12,7 @@ renamed as (
         lower(cast(status as {{ dbt.type_string() }})) as status,
         lower(cast(plan_id as {{ dbt.type_string() }})) as plan,
         lower(cast(plan_interval as {{ dbt.type_string() }})) as plan_interval,
-        cast(plan_amount as {{ dbt.type_float() }}) as plan_amount_cents,
+        cast(plan_amount as {{ plg_type_double() }}) as plan_amount_cents,
         cast(quantity as {{ dbt.type_int() }}) as seats,
         cast(cancel_at_period_end as {{ dbt.type_boolean() }}) as is_cancel_at_period_end,
         cast(current_period_start as {{ dbt.type_timestamp() }}) as current_period_start_at,

@@ -101,9 +101,24 @@ def _append_day(db: Path, day: dt.date) -> None:
 def _rows(db: Path, table: str) -> set[tuple]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return set(con.execute(f"select * from main.{table}").fetchall())
+        cursor = con.execute(f"select * from main.{table}")
+        names = [d[0] for d in cursor.description]
+        return {tuple(zip(names, row, strict=True)) for row in cursor.fetchall()}
     finally:
         con.close()
+
+
+def _differences(left: set[tuple], right: set[tuple]) -> list[str]:
+    """For rows whose first column (the key) matches, the columns that differ."""
+    by_key = {row[0][1]: dict(row) for row in right}
+    out = []
+    for row in left - right:
+        other = by_key.get(row[0][1])
+        if other is None:
+            out.append(f"{row[0][1]}: only on one side")
+            continue
+        out += [f"{row[0][1]}.{k}: {v!r} != {other[k]!r}" for k, v in row if other[k] != v]
+    return out[:10]
 
 
 @pytest.mark.slow
@@ -124,6 +139,7 @@ def test_one_new_day_incremental_build_equals_a_full_rebuild(tmp_path: Path) -> 
         incremental, rebuilt = _rows(incremental_db, table), _rows(rebuilt_db, table)
         assert incremental == rebuilt, (
             f"{table}: {len(incremental - rebuilt)} rows only in the incremental build, "
-            f"{len(rebuilt - incremental)} only in the rebuild"
+            f"{len(rebuilt - incremental)} only in the rebuild: "
+            f"{_differences(incremental, rebuilt)}"
         )
     assert len(_rows(incremental_db, "stg_segment__tracks")) > 0

@@ -24,7 +24,7 @@ from click.testing import CliRunner, Result
 
 from sync.cli import cli
 from sync.http import reset_gates
-from tests.demo.conftest import REPO, DemoWarehouse, demo_warehouse  # noqa: F401 (fixture)
+from tests.demo.conftest import REPO, DemoWarehouse
 
 # Fast pacing and retries for the stand-ins (tests/destinations uses the same numbers).
 FAST = {
@@ -207,7 +207,7 @@ class Warehouse:
 
 @pytest.fixture(scope="module")
 def warehouse(
-    demo_warehouse: DemoWarehouse,  # noqa: F811
+    demo_warehouse: DemoWarehouse,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Warehouse:
     """A private copy of the built demo warehouse, with a dbt project dir whose target-path

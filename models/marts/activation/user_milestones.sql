@@ -135,7 +135,7 @@ final as (
                 when raw_hours_from_signup < 0 then 0
                 else round(raw_hours_from_signup, 2)
             end
-            as {{ dbt.type_float() }}
+            as {{ plg_type_double() }}
         ) as hours_from_signup,
         coalesce(raw_hours_from_signup < window_days * 24, false) as is_completed_within_window
     from timed

@@ -61,7 +61,8 @@ ticket_days as (
         count(*) as ticket_count,
         sum(case when sentiment_score <= {{ var('plg_churn_negative_sentiment') }} then 1 else 0 end)
             as negative_ticket_count,
-        sum(sentiment_score) as sentiment_sum,
+        -- exact decimal sums, so the rolling windows give the same answer however computed
+        sum(cast(sentiment_score as {{ dbt.type_numeric() }})) as sentiment_sum,
         sum(case when sentiment_score is not null then 1 else 0 end) as scored_ticket_count
     from tickets
     group by 1, 2
@@ -220,8 +221,10 @@ final as (
         has_usage_drop,
         has_key_user_offboarded,
         has_negative_support,
-        sentiment_recent,
-        sentiment_baseline,
+        -- rounded: window sums of doubles differ in the last bits between an incremental
+        -- run and a rebuild, and a stored value should not depend on how it was computed
+        round(sentiment_recent, 4) as sentiment_recent,
+        round(sentiment_baseline, 4) as sentiment_baseline,
         negative_tickets_recent,
         negative_tickets_baseline,
         has_downgrade,

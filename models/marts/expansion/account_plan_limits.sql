@@ -132,7 +132,7 @@ measured as (
     select
         account_limits.*,
         case account_limits.aggregation
-            when 'active_users' then cast(coalesce(active_users.active_user_count, 0) as {{ dbt.type_float() }})
+            when 'active_users' then cast(coalesce(active_users.active_user_count, 0) as {{ plg_type_double() }})
             when 'cycle_sum' then coalesce(period_usage.usage_value, 0)
             when 'latest' then coalesce(stock_usage.usage_value, 0)
         end as usage_value,
