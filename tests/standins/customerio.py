@@ -1,4 +1,5 @@
-"""Customer.io Track API v2 stand-in: `POST /api/v2/batch` with the documented limits.
+"""Customer.io Track API stand-in: v2 `POST /api/v2/batch` with the documented limits, and
+v1 `PUT /api/v1/customers/{id}` (one person per call, as the official client's identify).
 
 State a test can read: `people[id] -> attributes`, `objects[(type_id, object_id)] ->
 attributes`, `relationships` {(person_id, type_id, object_id)}, `events[event_id]`, and
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
+from urllib.parse import unquote
 
 from tests.standins.base import Request, Response, StandIn
 
@@ -19,6 +21,7 @@ LIMIT_VALUE = 1000
 LIMIT_ATTRS = 300
 LIMIT_OPERATION = 32_000
 LIMIT_BATCH = 500_000
+V1_CUSTOMER = "/api/v1/customers/"
 
 
 class CustomerIoStandIn(StandIn):
@@ -39,6 +42,8 @@ class CustomerIoStandIn(StandIn):
         expected = base64.b64encode(f"{self.site_id}:{self.api_key}".encode()).decode()
         if request.headers.get("authorization") != f"Basic {expected}":
             return Response(401, {"meta": {"error": "Unauthorized request"}})
+        if request.method == "PUT" and request.path.startswith(V1_CUSTOMER):
+            return self._identify_v1(request)
         if request.method != "POST" or request.path != "/api/v2/batch":
             return Response(404, {"errors": [{"reason": "not found"}]})
         if len(request.body) > LIMIT_BATCH:
@@ -66,6 +71,22 @@ class CustomerIoStandIn(StandIn):
                     continue
                 self._apply(op)
         return Response(200, {"errors": partial} if partial else {})
+
+    def _identify_v1(self, request: Request) -> Response:
+        pid = unquote(request.path[len(V1_CUSTOMER) :])
+        try:
+            attributes = json.loads(request.body or b"{}")
+        except ValueError:
+            return Response(400, {"meta": {"error": "invalid json body"}})
+        if not pid or "/" in pid or not isinstance(attributes, dict):
+            return Response(400, {"meta": {"error": "invalid request"}})
+        op = {"type": "person", "identifiers": {"id": pid}, "attributes": attributes}
+        problem = _validate(op)
+        if problem:
+            return Response(400, {"meta": {"error": problem["reason"]}})
+        with self.lock:
+            _merge(self.people.setdefault(pid, {}), attributes)
+        return Response(200, {})
 
     def _apply(self, op: dict[str, Any]) -> None:
         kind, action, ids = op["type"], op["action"], op["identifiers"]
