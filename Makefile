@@ -64,5 +64,11 @@ reliability: install
 	@PLG_RELIABILITY_FULL=1 $(BIN)/python -m pytest tests/reliability -q
 	@$(BIN)/python tests/reliability/report.py
 
+# Benchmarks behind docs/benchmarks.md (about 30 min on 2 cores); `make bench ARGS=--quick`
+# runs small sizes in under 5 min and writes bench/results/quick/ instead.
+bench: install
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[dev,bench]"
+	@$(BIN)/python bench/run_all.py $(ARGS)
+
 clean:
 	rm -rf target logs data dbt_packages .pytest_cache
