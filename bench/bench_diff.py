@@ -132,7 +132,7 @@ def timed(fn: Callable[[], object], repeat: int = 3) -> tuple[float, float, floa
     return statistics.median(times), min(times), max(times)
 
 
-def bench_diff(root: Path, db: Path, rows: int, share: float) -> dict[str, object]:
+def bench_diff(root: Path, db: Path, rows: int, share: float, repeat: int = 3) -> dict[str, object]:
     profile = Profile("bench", "dev", "duckdb", {"path": str(db)}, root)
     backend = DuckDBBackend(profile, "plg_sync")
     state = StateStore(backend)
@@ -143,11 +143,12 @@ def bench_diff(root: Path, db: Path, rows: int, share: float) -> dict[str, objec
         "insert into plg_sync.sync_state select 'people', sync_key, sync_hash,"
         " now()::timestamp, 'seed' from main.sync_people"
     )
-    step = round(1 / share)
-    backend.execute(
-        f"update main.sync_people set sync_hash = md5(sync_hash || 'x')"
-        f" where hash(sync_key) % {step} = 0"
-    )
+    if share > 0:
+        step = round(1 / share)
+        backend.execute(
+            f"update main.sync_people set sync_hash = md5(sync_hash || 'x')"
+            f" where hash(sync_key) % {step} = 0"
+        )
     columns = [c for c in COLUMNS if c != "sync_hash"]
     fetched = [0]
 
@@ -166,9 +167,9 @@ def bench_diff(root: Path, db: Path, rows: int, share: float) -> dict[str, objec
         for _chunk in backend.stream(f"select * from {model}", None, backend.fetch_size):
             pass
 
-    d = timed(diff_and_fetch)
-    s = timed(plain_scan)
-    py = timed(scan_into_python)
+    d = timed(diff_and_fetch, repeat)
+    s = timed(plain_scan, repeat)
+    py = timed(scan_into_python, repeat)
     backend.close()
     return {"diff": d, "scan": s, "scan_py": py, "changed": fetched[0]}
 
