@@ -28,11 +28,13 @@ from sync.errors import (
 from sync.output import Reporter
 from sync.planning import (
     ColumnMapping,
+    column_signature,
     failures_over_threshold,
     guardrail_problems,
     redacted_sample,
     resolve_mapping,
     row_to_change,
+    schema_drift,
 )
 from sync.records import Change, Outcome
 from sync.secrets import redact
@@ -68,6 +70,7 @@ class SyncResult:
     samples: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)  # first few rejection reasons, for humans
+    model_columns: str | None = None  # column signature of what this run sends
     error: PlgSyncError | None = None
 
 
@@ -179,6 +182,14 @@ class Engine:
             result.counts = counts
             self.reporter.plan_computed(sync.name, counts)
             problems = guardrail_problems(sync, counts, last_rows)
+            result.model_columns = column_signature(mapping.columns, columns)
+            drift = schema_drift(state.last_success_model_columns(sync.name), result.model_columns)
+            if drift:
+                problems.append(
+                    f"sync {sync.name!r}: the columns of model {sync.model!r} changed since the "
+                    f"last successful run ({drift}); {counts.planned} of {counts.model_rows} "
+                    "rows would be resent"
+                )
             key_problem = self._key_problem(sync, model)
             if key_problem:  # never overridable: a null/duplicate key corrupts state
                 result.status = "blocked"
@@ -353,6 +364,7 @@ class Engine:
             "error": redact(str(result.error))[:2000] if result.error else None,
             "model_rows": c.model_rows if c else None,
             "state_rows": c.state_rows if c else None,
+            "model_columns": result.model_columns,
         }
         steps: list[Callable[[], None]] = [lambda: state.finish_run(result.run_id, values)]
         if work:

@@ -129,6 +129,39 @@ def redacted_sample(change: Change) -> dict[str, Any]:
     }
 
 
+def column_signature(columns: Sequence[str], types: Mapping[str, str | None]) -> str:
+    """`name:type,...` of the columns a sync sends (type empty when the model has no contract)."""
+    return ",".join(f"{c}:{(types.get(c) or '').lower()}" for c in sorted(columns))
+
+
+def schema_drift(previous: str | None, current: str) -> str | None:
+    """What changed between two column signatures, in words; None if nothing did.
+
+    A type is compared only when both runs knew it (contract on), so turning a contract on
+    is not mistaken for drift.
+    """
+    if previous is None or previous == current:
+        return None
+
+    def parse(sig: str) -> dict[str, str]:
+        return dict(x.split(":", 1) for x in sig.split(",") if x)
+
+    before, after = parse(previous), parse(current)
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+    retyped = [
+        f"{c} {before[c]} -> {after[c]}"
+        for c in sorted(set(before) & set(after))
+        if before[c] and after[c] and before[c] != after[c]
+    ]
+    parts = [
+        f"{label}: {', '.join(names)}"
+        for label, names in (("added", added), ("removed", removed), ("type changed", retyped))
+        if names
+    ]
+    return "; ".join(parts) or None
+
+
 def guardrail_problems(
     sync: SyncConfig, counts: DiffCounts, last_model_rows: int | None
 ) -> list[str]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sync.backends.base import Backend
 from sync.errors import LockHeldError
+from sync.state_sql import STATE_TABLES
 
 Clock = Callable[[], datetime]
 _IN_LIST_MAX = 1000  # keys per `in (...)` list; Snowflake and DuckDB are happy with this
@@ -74,6 +75,9 @@ class StateStore:
         self.backend.execute(self.sql.create_schema())
         for stmt in self.sql.create_tables():
             self.backend.execute(stmt)
+        runs = self.sql.table("sync_runs")  # tables made by an older version: add new columns
+        for stmt in self.sql.add_columns("sync_runs", self.backend.column_names(runs)):
+            self.backend.execute(stmt)
 
     # --- leases ---------------------------------------------------------------------------
 
@@ -130,7 +134,7 @@ class StateStore:
         p = b.params()
         b.execute(self.sql.abandon_runs(p, sync_name, started_at), p)
         row = [run_id, sync_name, started_at, None, "running", dry_run]
-        row += [None] * (20 - len(row))
+        row += [None] * (len(STATE_TABLES["sync_runs"]) - len(row))
         p = b.params()
         b.execute(self.sql.insert(p, "sync_runs", [row]), p)
 
@@ -142,6 +146,12 @@ class StateStore:
         p = self.backend.params()
         rows = self.backend.query(self.sql.last_success_model_rows(p, sync_name), p)
         return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def last_success_model_columns(self, sync_name: str) -> str | None:
+        """The column signature of the sync's last successful run (None before any)."""
+        p = self.backend.params()
+        rows = self.backend.query(self.sql.last_success_model_columns(p, sync_name), p)
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
 
     def recent_runs(self, per_sync: int = 5) -> list[dict[str, Any]]:
         p = self.backend.params()

@@ -140,6 +140,7 @@ STATE_TABLES: dict[str, list[tuple[str, str]]] = {
         ("error", "string"),
         ("model_rows", "integer"),
         ("state_rows", "integer"),
+        ("model_columns", "string"),
     ],
     "sync_errors": [
         ("run_id", "string"),
@@ -196,6 +197,16 @@ class StateSQL:
             body = ", ".join(f"{self.col(c)} {getattr(self.d, t)}" for c, t in cols)
             out.append(f"create table if not exists {self.table(table)} ({body})")
         return out
+
+    def add_columns(self, table: str, existing: Sequence[str]) -> list[str]:
+        """`alter table` statements adding columns a state table created by an older
+        version lacks (columns are only ever added at the end; see docs/state-tables.md)."""
+        have = {c.lower() for c in existing}
+        return [
+            f"alter table {self.table(table)} add column {self.col(c)} {getattr(self.d, t)}"
+            for c, t in STATE_TABLES[table]
+            if c not in have
+        ]
 
     # --- diff ---------------------------------------------------------------------------
 
@@ -320,6 +331,16 @@ class StateSQL:
             f"select {c('model_rows')} from {self.table('sync_runs')}"
             f" where {c('sync_name')} = {p(sync_name)}"
             f" and {c('status')} in ('succeeded', 'partial') and {c('dry_run')} = false"
+            f" order by {c('started_at')} desc limit 1"
+        )
+
+    def last_success_model_columns(self, p: Params, sync_name: str) -> str:
+        c = self.col
+        return (
+            f"select {c('model_columns')} from {self.table('sync_runs')}"
+            f" where {c('sync_name')} = {p(sync_name)}"
+            f" and {c('status')} in ('succeeded', 'partial') and {c('dry_run')} = false"
+            f" and {c('model_columns')} is not null"
             f" order by {c('started_at')} desc limit 1"
         )
 

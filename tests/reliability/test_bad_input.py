@@ -7,6 +7,7 @@ a reason in sync_errors and keeps no state, a bad config sends nothing.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -250,33 +251,50 @@ def _drift(project: Project, change_sql: str) -> Any:
     return project.cli("run", expect=None)
 
 
-def _all_resent(project: Project) -> None:
+def _resent_after_override(project: Project) -> None:
+    assert project.sent_lines()[-1:] and len(project.sent_lines()) == 50  # nothing new sent
+    project.cli("run", "--allow-mass-change")
     run = project.sql("select changed, succeeded from plg_sync.sync_runs order by started_at")
     assert run[-1] == (50, 50)
+    assert len(project.sent_lines()) == 100
 
 
 def test_drift_column_added(project: Project) -> None:
     result = _drift(project, "alter table sync_people add column region varchar default 'eu'")
-    _record("drift: column added (every row resent)", result, 0, "50 changed")
-    _all_resent(project)
+    _record("drift: column added", result, 5, "changed since")
+    _resent_after_override(project)
 
 
 def test_drift_column_removed(project: Project) -> None:
     result = _drift(project, "alter table sync_people drop column plan")
-    _record("drift: column removed (every row resent)", result, 0, "50 changed")
-    _all_resent(project)
+    _record("drift: column removed", result, 5, "changed since")
+    _resent_after_override(project)
 
 
 def test_drift_column_renamed(project: Project) -> None:
     result = _drift(project, "alter table sync_people rename column plan to plan_name")
-    _record("drift: column renamed (every row resent)", result, 0, "50 changed")
-    _all_resent(project)
+    _record("drift: column renamed", result, 5, "changed since")
+    _resent_after_override(project)
 
 
 def test_drift_column_type_changed(project: Project) -> None:
-    result = _drift(project, "alter table sync_people alter score type double")
-    _record("drift: column type changed (every row resent)", result, 0, "50 changed")
-    _all_resent(project)
+    """With a contract (as every sync model has) a type change is drift too."""
+    project.cli("run")
+    project.sql("alter table sync_people alter score type double")
+    project.update_model("true", "score = score")
+    manifest = project.root / "target" / "manifest.json"
+    doc = json.loads(manifest.read_text())
+    doc["nodes"]["model.t.sync_people"]["columns"]["score"]["data_type"] = "double"
+    manifest.write_text(json.dumps(doc))
+    result = project.cli("run", expect=None)
+    _record("drift: column type changed (contract)", result, 5, "integer -> double")
+    _resent_after_override(project)
+
+
+def test_drift_plan_shows_it_too(project: Project) -> None:
+    _drift(project, "alter table sync_people add column region varchar default 'eu'")
+    result = project.cli("plan", expect=None)
+    _record("drift: plan of a drifted model", result, 5, "region")
 
 
 def test_drift_with_explicit_fields_names_the_missing_column(project: Project) -> None:

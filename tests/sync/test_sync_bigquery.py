@@ -161,7 +161,8 @@ def test_bigquery_parameters_carry_the_column_types_even_when_null() -> None:
 
     sql = StateSQL(BigQueryBackend.dialect, "proj", "plg_sync")
     p = sql.params()
-    row = ["r1", "s", dt.datetime(2024, 1, 1), None, "running", False] + [None] * 14
+    row = ["r1", "s", dt.datetime(2024, 1, 1), None, "running", False]
+    row += [None] * (len(STATE_TABLES["sync_runs"]) - len(row))
     sql.insert(p, "sync_runs", [row])
     [param] = to_query_parameters(p)
     struct = param.to_api_repr()["parameterType"]["arrayType"]["structTypes"]
