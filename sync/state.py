@@ -7,13 +7,14 @@ rows in one transaction, so a crash between checkpoints only causes re-sends, ne
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sync.backends.base import Backend
-from sync.errors import LockHeldError
+from sync.errors import LockHeldError, WarehouseError
 from sync.state_sql import STATE_TABLES
 
 Clock = Callable[[], datetime]
@@ -72,9 +73,12 @@ class StateStore:
         self.clock = clock
 
     def ensure_tables(self) -> None:
-        self.backend.execute(self.sql.create_schema())
-        for stmt in self.sql.create_tables():
-            self.backend.execute(stmt)
+        for stmt in [self.sql.create_schema(), *self.sql.create_tables()]:
+            try:
+                self.backend.execute(stmt)
+            except WarehouseError:  # two first runs racing on `create ... if not exists`
+                time.sleep(0.2)
+                self.backend.execute(stmt)
         runs = self.sql.table("sync_runs")  # tables made by an older version: add new columns
         for stmt in self.sql.add_columns("sync_runs", self.backend.column_names(runs)):
             self.backend.execute(stmt)

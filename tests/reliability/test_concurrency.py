@@ -63,9 +63,6 @@ def test_two_syncs_to_one_destination_share_its_rate_budget(project: Project) ->
             ],
             destinations={"customerio": dest},
         )
-        ws = Workspace(load_config(project.config))
-        ws.state.ensure_tables()  # two first-ever runs racing on CREATE TABLE conflict (known)
-        ws.close()
         results: dict[str, Any] = {}
         threads = [
             threading.Thread(target=_run, args=(project, [n], results), name=n) for n in "ab"
