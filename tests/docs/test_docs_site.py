@@ -31,11 +31,14 @@ def docs_target(demo_warehouse: DemoWarehouse, tmp_path_factory) -> Path:
         pytest.skip(message)
     root = tmp_path_factory.mktemp("docs_site")
     target = root / "target"
+    profiles = root / "profiles"
+    profiles.mkdir()
+    shutil.copy(REPO / "profiles.example.yml", profiles / "profiles.yml")
     env = {
         **os.environ,
         "PLG_DUCKDB_PATH": str(demo_warehouse.path),
         "PLG_TARGET": "duckdb",
-        "DBT_PROFILES_DIR": str(demo_warehouse.path.parent / "profiles"),
+        "DBT_PROFILES_DIR": str(profiles),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     completed = subprocess.run(

@@ -47,10 +47,12 @@ def _write_consumer(root: Path, db_path: Path) -> None:
             profile: acme_analytics
             model-paths: ["models"]
 
+            # both ways of setting a package's vars: global, and scoped to the package
             vars:
               plg_as_of: "{AS_OF.isoformat()}"
               plg_source_schema: {SOURCE_SCHEMA}
-              plg_pql_threshold: {PQL_THRESHOLD}
+              plg_signals:
+                plg_pql_threshold: {PQL_THRESHOLD}
 
             models:
               plg_signals:
