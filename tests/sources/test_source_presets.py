@@ -208,3 +208,39 @@ def test_the_demo_data_is_in_the_default_preset_shape(tmp_path):
     }
     assert {("tracks", c) for c in segment} <= columns
     assert {("crm_companies", c) for c in generic_crm} <= columns
+
+
+@pytest.mark.slow
+def test_an_unknown_preset_stops_the_build_naming_the_valid_ones(tmp_path):
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    shutil.copy(REPO / "profiles.example.yml", profiles / "profiles.yml")
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(profiles),
+        "PLG_TARGET": "duckdb",
+        "PLG_DUCKDB_PATH": str(tmp_path / "x.duckdb"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    completed = subprocess.run(
+        [
+            _dbt_executable(),
+            "compile",
+            "--select",
+            "stg_crm__companies",
+            "--vars",
+            "{plg_crm_source: pipedrive}",
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode != 0
+    assert "plg_crm_source is pipedrive; use generic, hubspot or salesforce" in completed.stdout
