@@ -28,6 +28,14 @@ def render(fig: dict) -> str:
             f" | {r['stand_in_requests']} | {r['retries']} | {r['runs']} |"
             f" {r['converged_pct']}% | {r['duplicates']} |"
         )
+    f = fig["faults"]
+    out.append(
+        f"| **all {len(f)} cells** | | | {sum(r['records'] for r in f)} |"
+        f" {sum(r['faults_injected'] or 0 for r in f)} | {sum(r['stand_in_requests'] for r in f)} |"
+        f" {sum(r['retries'] for r in f)} | max {max((r['runs'] for r in f), default=0)} |"
+        f" {sum(r['converged_pct'] == 100 for r in f)}/{len(f)} at 100% |"
+        f" {sum(r['duplicates'] for r in f)} |"
+    )
     c = fig["crashes"]
     out += [
         "",

@@ -29,11 +29,19 @@ from tests.sync.conftest import Project, people
 def _record(case: str, result: Any, expected_code: int, needle: str) -> str:
     out = result.output
     assert CANARY not in out
-    first = next((line for line in out.splitlines() if needle.lower() in line.lower()), "")
-    first = re.sub(r"^[\d-]+ [\d:,]+ \w+ ", "", first.strip())
+    lines = out.splitlines()
+    shown = [x for x in lines if x.startswith("error:")] or [
+        x for x in lines if needle.lower() in x.lower()
+    ]
+    first = re.sub(r"^[\d-]+ [\d:,]+ \w+ ", "", (shown or [""])[0].strip())
     first = re.sub(r"/\S*/(sync\.yml|manifest\.json)", r"\1", first)
+    first = first.replace(
+        " They keep their old state and are sent again next run; reasons are in the"
+        " sync_errors table.",
+        " [...]",
+    )
     FIGURES["bad_input"].append(
-        {"case": case, "exit_code": result.exit_code, "message": first[:220]}
+        {"case": case, "exit_code": result.exit_code, "message": first[:320]}
     )
     assert result.exit_code == expected_code, out
     assert needle.lower() in out.lower(), out
