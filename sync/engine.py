@@ -285,10 +285,10 @@ class Engine:
 
         advance = self.reporter.progress(sync.name, total)
         pending: list[Change] = []
+        chunks = state.stream_changes(
+            work, len(mapping.columns), send_removes, ws.backend.fetch_size
+        )
         try:
-            chunks = state.stream_changes(
-                work, len(mapping.columns), send_removes, ws.backend.fetch_size
-            )
             for chunk in chunks:
                 pending.extend(row_to_change(r, mapping) for r in chunk)
                 while len(pending) >= batch_size:
@@ -301,6 +301,11 @@ class Engine:
                 self._send(sync, dest, pending, acked, rejected, result)
                 advance(len(pending))
         finally:
+            # An error mid-stream must not leave the result cursor open: on DuckDB it keeps
+            # the database file open in this process after the workspace closed.
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
             # Whatever was acknowledged before an error is kept (the error still propagates).
             state.checkpoint(sync.name, result.run_id, acked, rejected)
             acked.clear()

@@ -376,6 +376,7 @@ def test_api_bad_credentials(project: Project, standin: Any) -> None:
     result = project.cli("run", expect=None)
     _record("api: credentials refused (HubSpot 401)", result, 6, "token")
     assert standin.records["contacts"] == {}
+    assert _state_keys(project) == set()  # and the run closed the warehouse behind it
 
 
 def test_guardrail_empty_model(project: Project) -> None:
