@@ -64,7 +64,7 @@ reliability: install
 	@PLG_RELIABILITY_FULL=1 $(BIN)/python -m pytest tests/reliability -q
 	@$(BIN)/python tests/reliability/report.py
 
-# Benchmarks behind docs/benchmarks.md (about 30 min on 2 cores); `make bench ARGS=--quick`
+# Benchmarks behind docs/benchmarks.md (about an hour on 2 cores); `make bench ARGS=--quick`
 # runs small sizes in under 5 min and writes bench/results/quick/ instead.
 bench: install
 	@$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[dev,bench]"

@@ -179,7 +179,7 @@ def bench_rss(root: Path, config: Path) -> dict[str, float]:
     con = duckdb.connect(str(root / "warehouse.duckdb"))
     con.execute("drop schema if exists plg_sync cascade")
     con.close()
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "DBT_PROFILES_DIR": str(root)}
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "sync.cli", "--config", str(config), "run"],
