@@ -62,7 +62,7 @@ def _load() -> str:
 
 def machine() -> dict[str, str]:
     def sh(cmd: str) -> str:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.rstrip()
 
     return {
         "cpu": sh("lscpu | sed -n 's/^Model name: *//p'") or platform.processor(),
