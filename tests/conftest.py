@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from tests.demo.conftest import DemoWarehouse, build_demo_warehouse
+
+# `make` exports these for the demo (the repo's profiles.yml and DuckDB file). Every test
+# brings its own profiles, warehouse and config, so none may leak in from the caller.
+for _variable in (
+    "DBT_PROFILES_DIR",
+    "DBT_TARGET_PATH",
+    "PLG_DUCKDB_PATH",
+    "PLG_TARGET",
+    "PLG_SYNC_CONFIG",
+):
+    os.environ.pop(_variable, None)
 
 
 @pytest.fixture(scope="session")
