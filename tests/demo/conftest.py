@@ -72,18 +72,19 @@ def _dbt_executable() -> str:
     return found
 
 
-def build_demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWarehouse]:
-    """Generate the demo data (small, seed 42, as of 2026-11-01) into a temporary DuckDB
-    file and run `dbt build` on it with its own profiles, target and log directories."""
-    root = tmp_path_factory.mktemp("demo_warehouse")
-    db_path = root / "plg.duckdb"
-    generate(db_path, scale=DEMO_SCALE, seed=DEMO_SEED, as_of=DEMO_AS_OF)
-
-    # profiles.yml is created by make; copy the example so the test does not need make
+def run_dbt(
+    root: Path,
+    db_path: Path,
+    *args: str,
+    target_path: Path | None = None,
+    timeout: int = 600,
+) -> subprocess.CompletedProcess[str]:
+    """Run dbt on the DuckDB target against `db_path`, with its own profiles, target and
+    log directories under `root`, so a test never touches the repo's data/ or target/."""
+    # profiles.yml is created by make; copy the example so tests do not need make
     profiles_dir = root / "profiles"
-    profiles_dir.mkdir()
+    profiles_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "profiles.example.yml", profiles_dir / "profiles.yml")
-
     env = {
         **os.environ,
         "PLG_DUCKDB_PATH": str(db_path),
@@ -91,23 +92,36 @@ def build_demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[D
         "DBT_PROFILES_DIR": str(profiles_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    target_path = root / "target"
     command = [
         _dbt_executable(),
-        "build",
-        "--vars",
-        f'{{plg_as_of: "{DEMO_AS_OF.isoformat()}"}}',
+        *args,
         "--target-path",
-        str(target_path),
+        str(target_path or root / "target"),
         "--log-path",
         str(root / "logs"),
     ]
-    completed = subprocess.run(
-        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False
+    return subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def build_demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWarehouse]:
+    """Generate the demo data (small, seed 42, as of 2026-11-01) into a temporary DuckDB
+    file and run `dbt build` on it with its own profiles, target and log directories."""
+    root = tmp_path_factory.mktemp("demo_warehouse")
+    db_path = root / "plg.duckdb"
+    generate(db_path, scale=DEMO_SCALE, seed=DEMO_SEED, as_of=DEMO_AS_OF)
+    completed = run_dbt(
+        root,
+        db_path,
+        "build",
+        "--vars",
+        f'{{plg_as_of: "{DEMO_AS_OF.isoformat()}"}}',
+        timeout=900,
     )
     yield DemoWarehouse(
         path=db_path,
-        target_path=target_path,
+        target_path=root / "target",
         returncode=completed.returncode,
         output=completed.stdout + completed.stderr,
     )

@@ -8,16 +8,14 @@ every mart must hold exactly the same rows.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from sync.demo.generator import generate
-from tests.demo.conftest import REPO, _dbt_executable
+from tests.demo.conftest import run_dbt
 
 AS_OF = dt.date(2026, 11, 1)
 COMPARED = [
@@ -36,32 +34,7 @@ COMPARED = [
 
 
 def _dbt(root: Path, db: Path, *args: str) -> None:
-    profiles = root / "profiles"
-    profiles.mkdir(exist_ok=True)
-    shutil.copy(REPO / "profiles.example.yml", profiles / "profiles.yml")
-    env = {
-        **os.environ,
-        "PLG_DUCKDB_PATH": str(db),
-        "PLG_TARGET": "duckdb",
-        "DBT_PROFILES_DIR": str(profiles),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    completed = subprocess.run(
-        [
-            _dbt_executable(),
-            *args,
-            "--target-path",
-            str(root / "target"),
-            "--log-path",
-            str(root / "logs"),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    completed = run_dbt(root, db, *args)
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
 
 

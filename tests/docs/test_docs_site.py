@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.demo.conftest import DemoWarehouse, _dbt_executable
+from tests.demo.conftest import DemoWarehouse, run_dbt
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,34 +31,15 @@ def docs_target(demo_warehouse: DemoWarehouse, tmp_path_factory) -> Path:
         pytest.skip(message)
     root = tmp_path_factory.mktemp("docs_site")
     target = root / "target"
-    profiles = root / "profiles"
-    profiles.mkdir()
-    shutil.copy(REPO / "profiles.example.yml", profiles / "profiles.yml")
-    env = {
-        **os.environ,
-        "PLG_DUCKDB_PATH": str(demo_warehouse.path),
-        "PLG_TARGET": "duckdb",
-        "DBT_PROFILES_DIR": str(profiles),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    completed = subprocess.run(
-        [
-            _dbt_executable(),
-            "docs",
-            "generate",
-            "--vars",
-            '{plg_as_of: "2026-11-01"}',
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(root / "logs"),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
+    completed = run_dbt(
+        root,
+        demo_warehouse.path,
+        "docs",
+        "generate",
+        "--vars",
+        '{plg_as_of: "2026-11-01"}',
+        target_path=target,
         timeout=300,
-        check=False,
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-2000:]
     for name in ("index.html", "manifest.json", "catalog.json"):

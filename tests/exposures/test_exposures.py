@@ -4,9 +4,6 @@ sync.example.yml, and dbt accepts it: one exposure per sync, depending on the sy
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,7 +12,7 @@ from click.testing import CliRunner
 
 from sync.cli import cli
 from sync.exposures import DEFAULT_OUTPUT, render_exposures
-from tests.demo.conftest import _dbt_executable
+from tests.demo.conftest import run_dbt
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / DEFAULT_OUTPUT
@@ -63,26 +60,8 @@ def test_needs_no_secrets_and_writes_to_the_given_path(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_dbt_parse_accepts_the_exposures(tmp_path):
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    shutil.copy(REPO / "profiles.example.yml", profiles / "profiles.yml")
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(profiles),
-        "PLG_TARGET": "duckdb",
-        "PLG_DUCKDB_PATH": str(tmp_path / "parse.duckdb"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
     target = tmp_path / "target"
-    completed = subprocess.run(
-        [_dbt_executable(), "parse", "--target-path", str(target), "--log-path", str(tmp_path)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    completed = run_dbt(tmp_path, tmp_path / "parse.duckdb", "parse", timeout=300)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     manifest = json.loads((target / "manifest.json").read_text())
     exposures = {e["name"]: e for e in manifest["exposures"].values()}

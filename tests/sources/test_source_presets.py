@@ -5,16 +5,13 @@ output is the same whatever the preset, so every model downstream is unaware of 
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from sync.demo.generator import generate
-from tests.demo.conftest import _dbt_executable
+from tests.demo.conftest import run_dbt
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -94,38 +91,18 @@ def _build_staging(
     for sql in tables_sql:
         con.execute(sql)
     con.close()
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    shutil.copy(REPO / "profiles.example.yml", profiles / "profiles.yml")
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(profiles),
-        "PLG_TARGET": "duckdb",
-        "PLG_DUCKDB_PATH": str(db_path),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    completed = subprocess.run(
-        [
-            _dbt_executable(),
-            "build",
-            "--select",
-            "stg_segment__tracks",
-            "stg_crm__companies",
-            "--indirect-selection",
-            "cautious",
-            "--vars",
-            dbt_vars,
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
+    completed = run_dbt(
+        tmp_path,
+        db_path,
+        "build",
+        "--select",
+        "stg_segment__tracks",
+        "stg_crm__companies",
+        "--indirect-selection",
+        "cautious",
+        "--vars",
+        dbt_vars,
         timeout=300,
-        check=False,
     )
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
     return duckdb.connect(str(db_path), read_only=True)
@@ -212,35 +189,15 @@ def test_the_demo_data_is_in_the_default_preset_shape(tmp_path):
 
 @pytest.mark.slow
 def test_an_unknown_preset_stops_the_build_naming_the_valid_ones(tmp_path):
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    shutil.copy(REPO / "profiles.example.yml", profiles / "profiles.yml")
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(profiles),
-        "PLG_TARGET": "duckdb",
-        "PLG_DUCKDB_PATH": str(tmp_path / "x.duckdb"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    completed = subprocess.run(
-        [
-            _dbt_executable(),
-            "compile",
-            "--select",
-            "stg_crm__companies",
-            "--vars",
-            "{plg_crm_source: pipedrive}",
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
+    completed = run_dbt(
+        tmp_path,
+        tmp_path / "x.duckdb",
+        "compile",
+        "--select",
+        "stg_crm__companies",
+        "--vars",
+        "{plg_crm_source: pipedrive}",
         timeout=300,
-        check=False,
     )
     assert completed.returncode != 0
     assert "plg_crm_source is pipedrive; use generic, hubspot or salesforce" in completed.stdout
