@@ -118,54 +118,23 @@ daily as (
 ),
 
 windowed as (
+    {%- set sw = var('plg_churn_sentiment_window_days') %}
+    {%- set sb = var('plg_churn_sentiment_baseline_days') %}
     select
         *,
-        sum(event_count) over (
-            partition by account_id order by day rows between {{ cur - 1 }} preceding and current row
-        ) as usage_current,
-        sum(event_count) over (
-            partition by account_id order by day
-            rows between {{ cur + base - 1 }} preceding and {{ cur }} preceding
-        ) as usage_baseline,
-        count(*) over (
-            partition by account_id order by day
-            rows between {{ cur + base - 1 }} preceding and current row
-        ) as days_in_windows,
-        sum(key_user_exit_count) over (
-            partition by account_id order by day
-            rows between {{ var('plg_churn_key_user_lookback_days') - 1 }} preceding and current row
-        ) as key_user_exits_recent,
-        sum(negative_ticket_count) over (
-            partition by account_id order by day
-            rows between {{ var('plg_churn_sentiment_window_days') - 1 }} preceding and current row
-        ) as negative_tickets_recent,
-        sum(negative_ticket_count) over (
-            partition by account_id order by day
-            rows between {{ var('plg_churn_sentiment_window_days') + var('plg_churn_sentiment_baseline_days') - 1 }} preceding
-                     and {{ var('plg_churn_sentiment_window_days') }} preceding
-        ) as negative_tickets_baseline,
-        sum(sentiment_sum) over (
-            partition by account_id order by day
-            rows between {{ var('plg_churn_sentiment_window_days') - 1 }} preceding and current row
-        ) as sentiment_sum_recent,
-        sum(scored_ticket_count) over (
-            partition by account_id order by day
-            rows between {{ var('plg_churn_sentiment_window_days') - 1 }} preceding and current row
-        ) as scored_tickets_recent,
-        sum(sentiment_sum) over (
-            partition by account_id order by day
-            rows between {{ var('plg_churn_sentiment_window_days') + var('plg_churn_sentiment_baseline_days') - 1 }} preceding
-                     and {{ var('plg_churn_sentiment_window_days') }} preceding
-        ) as sentiment_sum_baseline,
-        sum(scored_ticket_count) over (
-            partition by account_id order by day
-            rows between {{ var('plg_churn_sentiment_window_days') + var('plg_churn_sentiment_baseline_days') - 1 }} preceding
-                     and {{ var('plg_churn_sentiment_window_days') }} preceding
-        ) as scored_tickets_baseline,
-        sum(downgrade_count) over (
-            partition by account_id order by day
-            rows between {{ var('plg_churn_downgrade_lookback_days') - 1 }} preceding and current row
-        ) as downgrades_recent
+        {{ trailing_days('sum(event_count)', cur) }} as usage_current,
+        {{ trailing_days('sum(event_count)', base, cur) }} as usage_baseline,
+        {{ trailing_days('count(*)', cur + base) }} as days_in_windows,
+        {{ trailing_days('sum(key_user_exit_count)', var('plg_churn_key_user_lookback_days')) }}
+            as key_user_exits_recent,
+        {{ trailing_days('sum(negative_ticket_count)', sw) }} as negative_tickets_recent,
+        {{ trailing_days('sum(negative_ticket_count)', sb, sw) }} as negative_tickets_baseline,
+        {{ trailing_days('sum(sentiment_sum)', sw) }} as sentiment_sum_recent,
+        {{ trailing_days('sum(scored_ticket_count)', sw) }} as scored_tickets_recent,
+        {{ trailing_days('sum(sentiment_sum)', sb, sw) }} as sentiment_sum_baseline,
+        {{ trailing_days('sum(scored_ticket_count)', sb, sw) }} as scored_tickets_baseline,
+        {{ trailing_days('sum(downgrade_count)', var('plg_churn_downgrade_lookback_days')) }}
+            as downgrades_recent
     from daily
 ),
 
