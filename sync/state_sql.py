@@ -326,22 +326,22 @@ class StateSQL:
         )
 
     def last_success_model_rows(self, p: Params, sync_name: str) -> str:
-        c = self.col
-        return (
-            f"select {c('model_rows')} from {self.table('sync_runs')}"
-            f" where {c('sync_name')} = {p(sync_name)}"
-            f" and {c('status')} in ('succeeded', 'partial') and {c('dry_run')} = false"
-            f" order by {c('started_at')} desc limit 1"
-        )
+        return self._last_success_value(p, sync_name, "model_rows")
 
     def last_success_model_columns(self, p: Params, sync_name: str) -> str:
+        return self._last_success_value(p, sync_name, "model_columns", skip_nulls=True)
+
+    def _last_success_value(
+        self, p: Params, sync_name: str, column: str, skip_nulls: bool = False
+    ) -> str:
+        """One column of the sync's latest real (not dry) succeeded or partial run."""
         c = self.col
         return (
-            f"select {c('model_columns')} from {self.table('sync_runs')}"
+            f"select {c(column)} from {self.table('sync_runs')}"
             f" where {c('sync_name')} = {p(sync_name)}"
             f" and {c('status')} in ('succeeded', 'partial') and {c('dry_run')} = false"
-            f" and {c('model_columns')} is not null"
-            f" order by {c('started_at')} desc limit 1"
+            + (f" and {c(column)} is not null" if skip_nulls else "")
+            + f" order by {c('started_at')} desc limit 1"
         )
 
     def recent_runs(self, p: Params, per_sync: int) -> str:
