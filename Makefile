@@ -13,6 +13,22 @@ export PLG_DUCKDB_PATH   ?= $(CURDIR)/data/plg_signals.duckdb
 export DBT_SEND_ANONYMOUS_USAGE_STATS = false
 
 .PHONY: demo test lint format install bench reliability clean docs
+# `make` alone sets up .venv (the chromium rule below would otherwise be the first target).
+.DEFAULT_GOAL := install
+
+# tests/docs opens the dbt docs site in headless Chromium. Installed once (as root, Debian
+# package) only when missing; a machine without apt gets a message saying what to install.
+# Defined before `test`: make expands a rule's prerequisites when it reads the rule, so a
+# variable set later would be empty there and the install step would silently drop out
+# (tests/package/test_makefile.py guards this).
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	@echo "installing chromium for tests/docs (apt-get, once)..."
+	@(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "error: could not install chromium with apt-get (needs root and Debian/Ubuntu)."; \
+	       echo "       Install the Chromium browser so that $(CHROMIUM) exists, then rerun make test."; \
+	       exit 1; }
+
 
 install: $(STAMP) profiles.yml
 
@@ -33,16 +49,6 @@ demo: install
 
 test: install lint $(CHROMIUM)
 	@$(BIN)/python -m pytest -q
-
-# tests/docs opens the dbt docs site in headless Chromium. Installed once (as root, Debian
-# package) only when missing; a machine without apt gets a message saying what to install.
-CHROMIUM ?= /usr/bin/chromium
-$(CHROMIUM):
-	@echo "installing chromium for tests/docs (apt-get, once)..."
-	@(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || { echo "error: could not install chromium with apt-get (needs root and Debian/Ubuntu)."; \
-	       echo "       Install the Chromium browser so that $(CHROMIUM) exists, then rerun make test."; \
-	       exit 1; }
 
 # dbt docs site of the demo warehouse (run `make demo` first), with the sync exposures.
 docs: install
