@@ -153,9 +153,9 @@ def config_path(explicit: str | os.PathLike[str] | None) -> Path:
     return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
 
 
-def load_config(path: str | os.PathLike[str] | None = None) -> Config:
-    """Read, resolve env references and validate sync.yml; raise ConfigError naming the spot."""
-    p = config_path(path)
+def read_config_file(p: Path) -> dict[str, Any]:
+    """sync.yml as a mapping, secrets unresolved: the one reader of the file (`load_config`
+    and `plg-sync exposures`, which must run without credentials, both use it)."""
     if not p.is_file():
         raise ConfigError(f"{p}: config file not found (pass --config or set {CONFIG_ENV})")
     try:
@@ -164,6 +164,13 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"{p}: not valid YAML: {e}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{p}: the top level must be a mapping (version, destinations, syncs)")
+    return raw
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read, resolve env references and validate sync.yml; raise ConfigError naming the spot."""
+    p = config_path(path)
+    raw = read_config_file(p)
     try:
         raw = resolve_env(raw)
     except MissingEnvVar as e:

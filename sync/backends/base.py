@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from sync.dbt_project import ModelRelation, Profile
 from sync.state_sql import Dialect, Params, StateSQL
 
-_log = logging.getLogger("plg_sync")
+_log = logging.getLogger(__name__)
 
 
 def log_sql(sql: str) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from sync.records import Change, Outcome
+from sync.types import DestinationStats
 
 
 class SyncSpec(Protocol):
@@ -35,17 +35,6 @@ class DestinationOptions(BaseModel):
     """Base for a destination's own options block in sync.yml (credentials, pacing, ...)."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-@dataclass
-class DestinationStats:
-    """Counters a run reports in `sync_runs` and in its summary."""
-
-    requests: int = 0
-    retries: int = 0
-    throttled: int = 0  # 429 responses received
-    bytes_sent: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Destination(ABC):

@@ -36,18 +36,15 @@ from sync.http import (
     HttpClient,
     Item,
     PacingOptions,
-    PlainStr,
-    SecretValue,
-    basic_auth_secret,
     body_excerpt,
     deliver,
     dumps,
     make_item,
     pack,
     permanent,
-    reveal,
 )
 from sync.records import Change, Outcome
+from sync.secrets import PlainStr, Secret, redact, register_basic_auth, reveal
 
 REGIONS = {"us": "https://track.customer.io", "eu": "https://track-eu.customer.io"}
 
@@ -69,7 +66,7 @@ class CustomerIoOptions(DestinationOptions, PacingOptions):
     """The `destinations:` entry: credentials, region and pacing."""
 
     site_id: PlainStr
-    api_key: SecretValue
+    api_key: Secret
     region: Literal["us", "eu"] = "us"
     base_url: PlainStr | None = None  # overrides the region host (tests, proxies)
     # Fair use is 100 requests/s: 90/s + a burst of 5 never exceeds 95 in any second.
@@ -103,7 +100,7 @@ class CustomerIo(Destination):
         super().__init__(name, options)
         opts = self.options
         api_key = reveal(opts.api_key)
-        basic_auth_secret(opts.site_id, api_key)
+        register_basic_auth(opts.site_id, api_key)  # the base64 pair travels in headers
         base_url = opts.base_url or REGIONS[opts.region]
         self._http = HttpClient(
             base_url,
@@ -356,7 +353,8 @@ def _reason(response: httpx.Response) -> str:
         for e in _errors(response)
     ]
     text = "; ".join(p for p in parts if p) or body_excerpt(response) or "request rejected"
-    return f"Customer.io rejected the request (HTTP {response.status_code}): {text}"
+    # Error text may quote the request (gateways echo the Authorization header): redact here.
+    return redact(f"Customer.io rejected the request (HTTP {response.status_code}): {text}")
 
 
 def _failed_indexes(response: httpx.Response) -> dict[int, str]:
@@ -366,5 +364,7 @@ def _failed_indexes(response: httpx.Response) -> dict[int, str]:
         index = error.get("batch_index")
         if isinstance(index, int):
             detail = " ".join(str(error[k]) for k in ("field", "reason", "message") if error.get(k))
-            failed[index] = f"Customer.io rejected the operation: {detail or 'no reason given'}"
+            failed[index] = redact(
+                f"Customer.io rejected the operation: {detail or 'no reason given'}"
+            )
     return failed

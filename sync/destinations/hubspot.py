@@ -34,19 +34,17 @@ from sync.http import (
     HttpClient,
     Item,
     PacingOptions,
-    PlainStr,
-    SecretValue,
     TransientHttpError,
     body_excerpt,
     deliver,
     make_item,
     pack,
     permanent,
-    register_secret,
     response_json,
     retryable,
 )
 from sync.records import Change, Outcome
+from sync.secrets import PlainStr, Secret, redact, register_secret
 
 MAX_INPUTS = 100
 MAX_TEXT = 65_536
@@ -63,7 +61,7 @@ RETRYABLE_CATEGORIES = frozenset({"RATE_LIMITS", "INTERNAL_ERROR", "TIMEOUT", "L
 class HubSpotOptions(DestinationOptions, PacingOptions):
     """The `destinations:` entry: private app token, tier and pacing."""
 
-    access_token: SecretValue
+    access_token: Secret
     base_url: PlainStr = "https://api.hubapi.com"
     tier: Literal["free", "starter", "professional", "enterprise"] = "professional"
     # Default pacing: 95% of the tier's burst limit (190/10 s -> 18 req/s, burst 5).
@@ -417,7 +415,8 @@ def _error_message(error: Mapping[str, Any]) -> str:
         if isinstance(sub, dict) and sub.get("code"):
             parts.append(f"[{sub['code']}] {sub.get('message') or ''}".strip())
     category = error.get("category") or "ERROR"
-    return f"HubSpot {category}: " + " ".join(p for p in parts if p)
+    # Response text may quote the request (its Authorization header): redact where it enters.
+    return redact(f"HubSpot {category}: " + " ".join(p for p in parts if p))
 
 
 def _reason(response: Any) -> str:

@@ -36,20 +36,16 @@ from sync.http import (
     HttpClient,
     Item,
     PacingOptions,
-    PlainStr,
-    SecretValue,
     body_excerpt,
     deliver,
     make_item,
     pack,
     permanent,
-    redact,
-    register_secret,
     response_json,
     retryable,
-    reveal,
 )
 from sync.records import Change, Outcome
+from sync.secrets import PlainStr, Secret, redact, register_secret, reveal
 
 MAX_RECORDS = 200
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -61,9 +57,9 @@ class SalesforceOptions(DestinationOptions, PacingOptions):
     login_url: PlainStr = "https://login.salesforce.com"  # or the org's My Domain URL
     auth_flow: Literal["client_credentials", "jwt_bearer"] = "client_credentials"
     client_id: PlainStr
-    client_secret: SecretValue | None = None  # client_credentials
+    client_secret: Secret | None = None  # client_credentials
     username: PlainStr | None = None  # jwt_bearer: the integration user
-    private_key: SecretValue | None = None  # jwt_bearer: PEM of the connected app's key
+    private_key: Secret | None = None  # jwt_bearer: PEM of the connected app's key
     audience: PlainStr | None = None  # jwt_bearer `aud`; defaults to login_url
     api_version: str = Field("61.0", pattern=r"^\d+\.\d$")
     # No published per-second limit; the org's daily API budget is what matters.

@@ -24,15 +24,14 @@ from sync.http import (
     HttpClient,
     Item,
     PacingOptions,
-    SecretValue,
     body_excerpt,
     deliver,
     describe_url,
     make_item,
     permanent,
-    register_secret,
 )
 from sync.records import Change, Outcome
+from sync.secrets import Secret, register_secret
 
 MAX_TEXT = 3000  # a section block's text limit
 
@@ -40,7 +39,7 @@ MAX_TEXT = 3000  # a section block's text limit
 class SlackOptions(DestinationOptions, PacingOptions):
     """The `destinations:` entry: the webhook URL (a secret) and pacing."""
 
-    webhook_url: SecretValue
+    webhook_url: Secret
     requests_per_second: float = Field(1.0, gt=0)
     burst: int = Field(1, ge=1)
     max_in_flight: int = Field(1, ge=1, le=4)
