@@ -16,7 +16,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from sync.destinations.base import DestinationOptions, destination_types
+from sync.destinations import destination_types
+from sync.destinations.base import DestinationOptions
 from sync.errors import ConfigError
 from sync.secrets import MissingEnvVar, resolve_env
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from sync.backends import Backend, connect
 from sync.config import Config, SyncConfig
 from sync.dbt_project import Manifest, ModelRelation, load_profile
-from sync.destinations.base import Destination, destination_types
+from sync.destinations import Destination, destination_types
 from sync.errors import (
     ConfigError,
     FailedRecordsError,

@@ -43,7 +43,10 @@ _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
         re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(bearer\s+|basic\s+)?[^\s'\",;}]+"),
         lambda m: m.group(1) + (m.group(2) or "") + MASK,
     ),
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), lambda m: m.group(1) + " " + MASK),
+    (
+        re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
+        lambda m: m.group(1) + " " + MASK,
+    ),
     (re.compile(r"(?i)(https?://)[^/\s:@]+:[^/\s@]+@"), lambda m: m.group(1) + MASK + "@"),
     (re.compile(r"(?i)(hooks\.slack\.com/services/)[^\s'\"]+"), lambda m: m.group(1) + MASK),
 ]
@@ -265,9 +268,7 @@ class RedactingFilter(logging.Filter):
             record.msg, record.args = cleaned, None
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
-            record.fields = {
-                k: redact(v) if isinstance(v, str) else v for k, v in fields.items()
-            }
+            record.fields = {k: redact(v) if isinstance(v, str) else v for k, v in fields.items()}
         return True
 
 

@@ -90,8 +90,6 @@ def register(cls: type[Destination]) -> type[Destination]:
     return cls
 
 
-def destination_types() -> dict[str, type[Destination]]:
-    # Importing the package registers the built-in destinations.
-    import sync.destinations  # noqa: F401
-
+def registered() -> dict[str, type[Destination]]:
+    """Every destination class registered so far, by type name (see `destination_types`)."""
     return dict(_REGISTRY)
