@@ -183,26 +183,31 @@ def _to_secret(value: Any) -> Secret:
         return value
     if isinstance(value, str):
         return Secret(value)
-    getter = getattr(value, "get_secret_value", None)
-    if callable(getter):
-        return Secret(str(getter()))
+    plain = reveal(value)  # pydantic's SecretStr, or any object with a masked reveal()
+    if isinstance(plain, str):
+        return Secret(plain)
     raise ValueError("expected a secret (a string, `{env: VAR}` or `${VAR}`)")
 
 
 def reveal(value: Any) -> Any:
-    """`Secret` (or pydantic `SecretStr`) -> its plain str; anything else unchanged."""
+    """`Secret` -> its plain str; anything else unchanged, so driver settings pass through.
+
+    Also reads pydantic's `SecretStr` and any object with a `reveal()` method, so a library
+    caller's own secret wrapper works without converting it first.
+    """
     if isinstance(value, Secret):
         return value.reveal()
-    getter = getattr(value, "get_secret_value", None)
-    if callable(getter):
-        return str(getter())
+    for attr in ("reveal", "get_secret_value"):
+        getter = getattr(value, attr, None)
+        if callable(getter):
+            return str(getter())
     return value
 
 
 def _unwrap_plain(value: Any) -> Any:
     # sync.yml may fill non-secret fields from env too (`${CIO_SITE_ID}`), which config turns
     # into a Secret; such fields are identifiers, not credentials, so read them as text.
-    return value.reveal() if isinstance(value, Secret) else value
+    return value if isinstance(value, str) else reveal(value)
 
 
 PlainStr = Annotated[str, BeforeValidator(_unwrap_plain)]

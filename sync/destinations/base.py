@@ -37,11 +37,21 @@ class DestinationOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class NoSyncOptions(BaseModel):
+    """The per-sync `options:` of a destination that takes none: any key is a mistake."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class Destination(ABC):
     """One configured destination (a `destinations:` entry of sync.yml)."""
 
     type_name: ClassVar[str]
+    # The `destinations:` entry (credentials, pacing), validated when sync.yml is loaded.
     Options: ClassVar[type[DestinationOptions]]
+    # Each sync's `options:` block, also validated when sync.yml is loaded (config.py), so
+    # a typo fails `plg-sync validate` naming the file, sync and field, not a run mid-way.
+    SyncOptions: ClassVar[type[BaseModel]] = NoSyncOptions
     objects: ClassVar[frozenset[str]]  # objects this destination can write
     modes: ClassVar[frozenset[str]] = frozenset({"upsert"})
 
@@ -49,6 +59,17 @@ class Destination(ABC):
         self.name = name
         self.options = options
         self.stats = DestinationStats()
+
+    def sync_options(self, sync: SyncSpec) -> Any:
+        """The sync's `options:` as this destination's `SyncOptions` model.
+
+        A sync from `load_config` carries them already validated (`parsed_options`); a bare
+        spec (tests, library use) is validated here and raises pydantic's ValidationError.
+        """
+        parsed = getattr(sync, "parsed_options", None)
+        if isinstance(parsed, self.SyncOptions):
+            return parsed
+        return self.SyncOptions.model_validate(dict(sync.options))
 
     def validate_sync(self, sync: SyncSpec, columns: Mapping[str, str]) -> list[str]:
         """Problems with a sync against the model's columns (name -> SQL type); [] if fine."""

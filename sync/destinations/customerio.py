@@ -91,6 +91,7 @@ class CustomerIoSyncOptions(BaseModel):
 class CustomerIo(Destination):
     type_name: ClassVar[str] = "customerio"
     Options: ClassVar[type[DestinationOptions]] = CustomerIoOptions
+    SyncOptions: ClassVar[type[BaseModel]] = CustomerIoSyncOptions
     objects: ClassVar[frozenset[str]] = frozenset({"person", "object", "relationship", "event"})
     modes: ClassVar[frozenset[str]] = frozenset({"upsert", "event", "insert"})
 
@@ -115,7 +116,7 @@ class CustomerIo(Destination):
     def validate_sync(self, sync: SyncSpec, columns: Mapping[str, str]) -> list[str]:
         problems = super().validate_sync(sync, columns)
         try:
-            opts = CustomerIoSyncOptions.model_validate(dict(sync.options))
+            opts = self.sync_options(sync)
         except ValidationError as exc:
             return [*problems, f"options: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"]
         keys = set(sync.identifier)
@@ -136,7 +137,7 @@ class CustomerIo(Destination):
     # -- sending -------------------------------------------------------------------------
 
     def send(self, sync: SyncSpec, changes: Sequence[Change]) -> list[Outcome]:
-        opts = CustomerIoSyncOptions.model_validate(dict(sync.options))
+        opts = self.sync_options(sync)
         outcomes: list[Outcome] = []
         items: list[Item] = []
         for change in changes:

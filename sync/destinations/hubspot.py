@@ -127,6 +127,7 @@ def hubspot_type(sql_type: str) -> tuple[str, str]:
 class HubSpot(Destination):
     type_name: ClassVar[str] = "hubspot"
     Options: ClassVar[type[DestinationOptions]] = HubSpotOptions
+    SyncOptions: ClassVar[type[BaseModel]] = HubSpotSyncOptions
     objects: ClassVar[frozenset[str]] = frozenset({"companies", "contacts"})
     modes: ClassVar[frozenset[str]] = frozenset({"upsert"})
 
@@ -151,7 +152,7 @@ class HubSpot(Destination):
     def validate_sync(self, sync: SyncSpec, columns: Mapping[str, str]) -> list[str]:
         problems = super().validate_sync(sync, columns)
         try:
-            HubSpotSyncOptions.model_validate(dict(sync.options))
+            self.sync_options(sync)
         except ValidationError as exc:
             problems.append(f"options: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
         if len(sync.identifier) != 1:
@@ -182,7 +183,7 @@ class HubSpot(Destination):
     # -- sending -------------------------------------------------------------------------
 
     def send(self, sync: SyncSpec, changes: Sequence[Change]) -> list[Outcome]:
-        opts = HubSpotSyncOptions.model_validate(dict(sync.options))
+        opts = self.sync_options(sync)
         (id_property,) = sync.identifier
         definitions = self._definitions(sync.object)
         outcomes: list[Outcome] = []
@@ -300,7 +301,7 @@ class HubSpot(Destination):
 
     def setup(self, sync: SyncSpec, columns: Mapping[str, str], apply: bool) -> list[str]:
         """Create the property group and each missing property; existing ones are left alone."""
-        opts = HubSpotSyncOptions.model_validate(dict(sync.options))
+        opts = self.sync_options(sync)
         object_type = sync.object
         (id_property,) = sync.identifier
         id_column = sync.identifier[id_property]

@@ -106,6 +106,7 @@ def salesforce_type(sql_type: str) -> str:
 class Salesforce(Destination):
     type_name: ClassVar[str] = "salesforce"
     Options: ClassVar[type[DestinationOptions]] = SalesforceOptions
+    SyncOptions: ClassVar[type[BaseModel]] = SalesforceSyncOptions
     objects: ClassVar[frozenset[str]] = frozenset({"Account", "Contact", "Lead", "Opportunity"})
     modes: ClassVar[frozenset[str]] = frozenset({"upsert"})
 
@@ -230,7 +231,7 @@ class Salesforce(Destination):
                 "to a column"
             )
         try:
-            SalesforceSyncOptions.model_validate(dict(sync.options))
+            self.sync_options(sync)
         except ValidationError as exc:
             problems.append(f"options: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
         return problems
@@ -241,7 +242,7 @@ class Salesforce(Destination):
         Fields cannot be created over REST (that is the Metadata API), so with `apply` a
         missing field is a DestinationError listing exactly what to create in Setup.
         """
-        opts = SalesforceSyncOptions.model_validate(dict(sync.options))
+        opts = self.sync_options(sync)
         (ext_field,) = sync.identifier
         obj = sync.object
         response = self._api("GET", f"{self._base()}/sobjects/{obj}/describe")
@@ -290,7 +291,7 @@ class Salesforce(Destination):
         return f"/services/data/v{self.options.api_version}"
 
     def send(self, sync: SyncSpec, changes: Sequence[Change]) -> list[Outcome]:
-        opts = SalesforceSyncOptions.model_validate(dict(sync.options))
+        opts = self.sync_options(sync)
         (ext_field,) = sync.identifier
         outcomes: list[Outcome] = []
         items: list[Item] = []

@@ -65,6 +65,7 @@ class SlackSyncOptions(BaseModel):
 class Slack(Destination):
     type_name: ClassVar[str] = "slack"
     Options: ClassVar[type[DestinationOptions]] = SlackOptions
+    SyncOptions: ClassVar[type[BaseModel]] = SlackSyncOptions
     objects: ClassVar[frozenset[str]] = frozenset({"message"})
     modes: ClassVar[frozenset[str]] = frozenset({"event", "insert"})
 
@@ -86,7 +87,7 @@ class Slack(Destination):
     def validate_sync(self, sync: SyncSpec, columns: Mapping[str, str]) -> list[str]:
         problems = super().validate_sync(sync, columns)
         try:
-            opts = SlackSyncOptions.model_validate(dict(sync.options))
+            opts = self.sync_options(sync)
         except ValidationError as exc:
             return [*problems, f"options: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"]
         needed = [opts.mrr_column, opts.account_column, opts.signal_column, *opts.link_columns]
@@ -96,7 +97,7 @@ class Slack(Destination):
         return problems
 
     def send(self, sync: SyncSpec, changes: Sequence[Change]) -> list[Outcome]:
-        opts = SlackSyncOptions.model_validate(dict(sync.options))
+        opts = self.sync_options(sync)
         outcomes: list[Outcome] = []
         items: list[Item] = []
         skipped = 0

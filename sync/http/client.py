@@ -189,7 +189,9 @@ class HttpClient:
                     "timeout", f"no answer within {self.pacing.timeout_seconds:g}s"
                 ) from None
             except httpx.TransportError as exc:
-                raise RetrySignal("connection_error", redact(f"{type(exc).__name__}: {exc}")) from None
+                raise RetrySignal(
+                    "connection_error", redact(f"{type(exc).__name__}: {exc}")
+                ) from None
         status = response.status_code
         if status in self.retry_statuses:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -200,7 +202,9 @@ class HttpClient:
                     wait_s = min(retry_after, self.pacing.max_retry_after_seconds)
                     with gate.lock:
                         gate.pause_until = max(gate.pause_until, time.monotonic() + wait_s)
-            raise RetrySignal(f"http_{status}", body_excerpt(response) or f"HTTP {status}", retry_after)
+            raise RetrySignal(
+                f"http_{status}", body_excerpt(response) or f"HTTP {status}", retry_after
+            )
         return response
 
     def _wait(self, state: RetryCallState) -> float:

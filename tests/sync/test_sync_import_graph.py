@@ -112,9 +112,9 @@ def layer(module: str) -> int | None:
     best: tuple[int, int] | None = None  # (prefix length, layer): the longest prefix wins
     for number, prefixes in LAYERS:
         for prefix in prefixes:
-            if module == prefix or module.startswith(prefix + "."):
-                if best is None or len(prefix) > best[0]:
-                    best = (len(prefix), number)
+            matches = module == prefix or module.startswith(prefix + ".")
+            if matches and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), number)
     return None if best is None else best[1]
 
 
