@@ -27,6 +27,7 @@ _OBJECT_WORDS = {
     "salesforce": "Salesforce",
     "slack": "Slack",
     "file": "local JSON lines files",
+    "webhook": "a webhook",
 }
 
 

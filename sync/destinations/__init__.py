@@ -4,7 +4,7 @@ A new destination is one module here that defines a `Destination` subclass decor
 `@register`, plus its import below (see CONTRIBUTING.md).
 """
 
-from sync.destinations import customerio, file, hubspot, salesforce, slack  # noqa: F401
+from sync.destinations import customerio, file, hubspot, salesforce, slack, webhook  # noqa: F401
 from sync.destinations.base import Destination, register, registered
 
 __all__ = ["Destination", "destination_types", "register"]
