@@ -28,7 +28,10 @@ class SyncSpec(Protocol):
     identifier: Mapping[str, str]  # destination id field -> model column
     on_remove: str  # ignore | unset | delete
     batch_size: int | None
-    options: Mapping[str, Any]  # destination-specific per-sync options, validated by it
+    # Destination-specific per-sync options. `load_config` validates them with the
+    # destination's `SyncOptions` and keeps the model as `parsed_options` (read it through
+    # `Destination.sync_options`).
+    options: Mapping[str, Any]
 
 
 class DestinationOptions(BaseModel):

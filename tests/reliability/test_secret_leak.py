@@ -78,3 +78,25 @@ def test_echoed_basic_auth_never_reaches_output_or_state(
     ]
     assert leaks == []
     assert "***" in texts["sync_errors.message"]  # masked, not dropped: the reason is kept
+
+
+def test_a_secret_url_printed_with_a_lower_cased_host_is_masked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """httpx (like most servers and proxies) prints a URL with its host lower-cased, so a
+    secret in the host came back in a form a case-sensitive match missed."""
+    import httpx
+
+    from sync.output import setup_logging
+    from sync.secrets import Secret, redact
+
+    url = "https://Tenant-Qx7Wv3PpL.hooks.example.com/in/AbC123"
+    Secret(url)  # what sync.yml's `url: {env: HOOK_URL}` resolves to
+    printed = str(httpx.URL(url))
+    assert printed == "https://tenant-qx7wv3ppl.hooks.example.com/in/AbC123"
+    assert redact(f"cannot reach {printed}") == "cannot reach ***"
+    setup_logging("json", verbosity=1)
+    logging.getLogger("sync.http.client").debug("retrying %s after http_503", printed)
+    err = capsys.readouterr().err
+    assert "retrying" in err
+    assert "tenant-qx7wv3ppl" not in err.lower() and "abc123" not in err.lower()
