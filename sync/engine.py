@@ -253,28 +253,25 @@ class Engine:
             state.renew_lease(sync.name, result.run_id, ttl)
 
         advance = self.reporter.progress(sync.name, total)
-        pending: list[Change] = []
         chunks = state.stream_changes(
             work, len(mapping.columns), send_removes, ws.backend.fetch_size
         )
+        changes = (row_to_change(r, mapping) for chunk in chunks for r in chunk)
+        groups = dest.deliver(sync, changes, batch_size)
         try:
-            for chunk in chunks:
-                pending.extend(row_to_change(r, mapping) for r in chunk)
-                while len(pending) >= batch_size:
-                    batch, pending = pending[:batch_size], pending[batch_size:]
-                    self._send(sync, dest, batch, acked, rejected, result)
-                    advance(len(batch))
-                    if len(acked) + len(rejected) >= checkpoint_every:
-                        flush()
-            if pending:
-                self._send(sync, dest, pending, acked, rejected, result)
-                advance(len(pending))
+            for group, outcomes in groups:
+                self._record(group, outcomes, acked, rejected, result)
+                advance(len(group))
+                if len(acked) + len(rejected) >= checkpoint_every:
+                    flush()
         finally:
-            # An error mid-stream must not leave the result cursor open: on DuckDB it keeps
+            # Stop the destination's senders first (their unfinished batches are simply
+            # resent next run), then close the result cursor: on DuckDB an open cursor keeps
             # the database file open in this process after the workspace closed.
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
+            for stream in (groups, chunks):
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()
             # Whatever was acknowledged before an error is kept (the error still propagates).
             state.checkpoint(sync.name, result.run_id, acked, rejected)
             acked.clear()
@@ -293,18 +290,18 @@ class Engine:
                 "in the sync_errors table." + examples
             )
 
-    def _send(
+    def _record(
         self,
-        sync: SyncConfig,
-        dest: Destination,
-        batch: list[Change],
+        batch: Sequence[Change],
+        outcomes: list[Outcome],
         acked: list[Acked],
         rejected: list[Rejected],
         result: SyncResult,
     ) -> None:
-        outcomes: dict[str, Outcome] = {o.key: o for o in dest.send(sync, batch)}
+        """One outcome per change of `batch` into the next checkpoint (missing = rejected)."""
+        by_key: dict[str, Outcome] = {o.key: o for o in outcomes}
         for ch in batch:
-            o = outcomes.get(ch.key)
+            o = by_key.get(ch.key)
             if o is None:
                 o = Outcome(ch.key, "permanent", "no_outcome", "destination returned no outcome")
             if o.ok:

@@ -8,7 +8,7 @@ destination module is mostly payload shapes and response parsing.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -92,6 +92,27 @@ class Destination(ABC):
     @abstractmethod
     def send(self, sync: SyncSpec, changes: Sequence[Change]) -> list[Outcome]:
         """Apply changes; return exactly one Outcome per change, in any order."""
+
+    def deliver(
+        self, sync: SyncSpec, changes: Iterable[Change], batch_size: int
+    ) -> Iterator[tuple[Sequence[Change], list[Outcome]]]:
+        """Apply a stream of changes; yield (changes, their outcomes) as groups finish.
+
+        The engine feeds the changed rows as it reads them and checkpoints each group it
+        gets back, so a run holds a bounded number of records whatever the diff size. The
+        default sends groups of `batch_size` through `send` one after another; a destination
+        whose requests are large and cheap to build (Customer.io) overrides this to pack by
+        bytes and keep its senders busy while it reads on. Same rule as `send`: exactly one
+        outcome per change.
+        """
+        group: list[Change] = []
+        for change in changes:
+            group.append(change)
+            if len(group) >= batch_size:
+                yield group, self.send(sync, group)
+                group = []
+        if group:
+            yield group, self.send(sync, group)
 
     def setup(self, sync: SyncSpec, columns: Mapping[str, str], apply: bool) -> list[str]:
         """Destination-side setup (custom properties, ...); returns human-readable actions."""

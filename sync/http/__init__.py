@@ -13,7 +13,16 @@ travels lives here, once, in modules with one job each (after httpx's `_client`,
 Secrets and redaction are not here: they live in `sync.secrets`, the only registry.
 """
 
-from sync.http.batching import Item, bisect, deliver, make_item, pack, permanent, retryable
+from sync.http.batching import (
+    Item,
+    SendWindow,
+    bisect,
+    deliver,
+    make_item,
+    pack,
+    permanent,
+    retryable,
+)
 from sync.http.client import (
     RETRY_STATUSES,
     HttpClient,
@@ -32,6 +41,7 @@ __all__ = [
     "HttpClient",
     "Item",
     "PacingOptions",
+    "SendWindow",
     "TransientHttpError",
     "bisect",
     "body_excerpt",

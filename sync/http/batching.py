@@ -8,14 +8,18 @@ until each failing record gets its own permanent outcome and the rest go through
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sync.http.client import HttpClient, dumps
 from sync.http.errors import BatchRejected, TransientHttpError
 from sync.records import Outcome
 from sync.secrets import redact
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,53 @@ def deliver(
 
     results = client.map(run, list(batches))
     return [outcome for outcomes in results for outcome in outcomes]
+
+
+class SendWindow(Generic[T]):
+    """Send batches on worker threads while the caller goes on reading and packing.
+
+    The caller `submit`s each batch as soon as it is packed and takes finished ones back
+    from `ready` (submission order). At most `depth` batches are queued or in flight: a
+    full window blocks `ready` on the oldest batch, so memory stays bounded by the window
+    whatever the size of the run, and neither side waits on the other while there is room.
+    Each batch goes through `bisect` (one outcome per item, as `deliver`). `tag` travels
+    with the batch untouched (the caller's own records for those items).
+    """
+
+    def __init__(
+        self,
+        client: HttpClient,
+        send_batch: Callable[[Sequence[Item]], list[Outcome]],
+        depth: int | None = None,
+    ) -> None:
+        workers = client.pacing.max_in_flight
+        self._depth = depth or 2 * workers
+        self._send_batch = send_batch
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plg-sync-http")
+        self._pending: deque[tuple[T, Future[list[Outcome]]]] = deque()
+
+    def submit(self, tag: T, batch: Sequence[Item]) -> None:
+        self._pending.append((tag, self._pool.submit(bisect, batch, self._send_batch)))
+
+    def ready(self) -> Iterator[tuple[T, list[Outcome]]]:
+        """Finished batches from the front; waits for the oldest while the window is full."""
+        while self._pending and (len(self._pending) >= self._depth or self._pending[0][1].done()):
+            tag, future = self._pending.popleft()
+            yield tag, future.result()  # DestinationError (e.g. 401) propagates: run stops
+
+    def drain(self) -> Iterator[tuple[T, list[Outcome]]]:
+        """Every batch still pending, waiting for each in turn."""
+        while self._pending:
+            tag, future = self._pending.popleft()
+            yield tag, future.result()
+
+    def close(self) -> None:
+        """Cancel what has not started and wait for what has (its outcomes are dropped: those
+        records keep their old state and are sent again next run)."""
+        for _, future in self._pending:
+            future.cancel()
+        self._pending.clear()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def bisect(
