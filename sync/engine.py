@@ -29,6 +29,7 @@ from sync.planning import (
     column_signature,
     failures_over_threshold,
     guardrail_problems,
+    payload_row_to_change,
     redacted_sample,
     resolve_mapping,
     row_to_change,
@@ -246,17 +247,30 @@ class Engine:
         acked: list[Acked] = []
         rejected: list[Rejected] = []
 
+        renewed = time.monotonic()
+
         def flush() -> None:
+            nonlocal renewed
             state.checkpoint(sync.name, result.run_id, acked, rejected)
             acked.clear()
             rejected.clear()
-            state.renew_lease(sync.name, result.run_id, ttl)
+            # Renewing costs two statements; at tens of thousands of records/s checkpoints
+            # come many times a second, so renew once a tenth of the TTL has passed: the
+            # lease can still never lapse while this run is alive.
+            if time.monotonic() - renewed >= ttl / 10:
+                state.renew_lease(sync.name, result.run_id, ttl)
+                renewed = time.monotonic()
 
         advance = self.reporter.progress(sync.name, total)
-        chunks = state.stream_changes(
-            work, len(mapping.columns), send_removes, ws.backend.fetch_size
-        )
-        changes = (row_to_change(r, mapping) for chunk in chunks for r in chunk)
+        built = self._payload_sql(sync, dest, mapping, work)
+        if built is not None:  # the warehouse builds each operation; Python only frames it
+            chunks = state.stream_payloads(work, *built, send_removes, ws.backend.fetch_size)
+            changes = (payload_row_to_change(r, mapping) for chunk in chunks for r in chunk)
+        else:
+            chunks = state.stream_changes(
+                work, len(mapping.columns), send_removes, ws.backend.fetch_size
+            )
+            changes = (row_to_change(r, mapping) for chunk in chunks for r in chunk)
         groups = dest.deliver(sync, changes, batch_size)
         try:
             for group, outcomes in groups:
@@ -289,6 +303,20 @@ class Engine:
                 over + ". They keep their old state and are sent again next run; reasons are "
                 "in the sync_errors table." + examples
             )
+
+    def _payload_sql(
+        self, sync: SyncConfig, dest: Destination, mapping: ColumnMapping, work: str
+    ) -> tuple[str, str] | None:
+        """(payload, problem) SQL if both the warehouse and the destination can build this
+        sync's operations in SQL, else None (rows are converted and encoded in Python)."""
+        backend = self.ws.backend
+        if backend.dialect.json_text is None:
+            return None
+        types = backend.column_types(work)
+        if not types:
+            return None
+        columns = {col: (f"c{i}", types.get(f"c{i}", "")) for i, col in enumerate(mapping.columns)}
+        return dest.payload_sql(sync, mapping.identifier, mapping.fields, columns, backend.dialect)
 
     def _record(
         self,

@@ -92,6 +92,15 @@ def row_to_change(row: Sequence[Any], mapping: ColumnMapping) -> Change:
     return Change(op=op, key=key, hash=after, fields=fields, old_hash=before)
 
 
+def payload_row_to_change(row: Sequence[Any], mapping: ColumnMapping) -> Change:
+    """(operation, sync_key, hash_before, hash_after, payload, problem) -> Change, for rows
+    whose operation the warehouse built; a remove is built as by `row_to_change`."""
+    op, key = row[0], str(row[1])
+    if op == "remove":
+        return row_to_change(row[:4], mapping)
+    return Change(op=op, key=key, hash=row[3], old_hash=row[2], payload=row[4], problem=row[5])
+
+
 def redacted_sample(change: Change) -> dict[str, Any]:
     """A change as shown by `plan`: secrets scrubbed from every string value."""
     return {

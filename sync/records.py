@@ -23,6 +23,10 @@ class Change:
     hash: str | None
     fields: dict[str, Any] = field(default_factory=dict)
     old_hash: str | None = None
+    # Set when the warehouse built the destination operation (`Destination.payload_sql`):
+    # its JSON text, or the limit the row breaks (then nothing is sent for it).
+    payload: str | None = None
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,6 +185,13 @@ class StateStore:
         sql = self.sql.changes_select(work, n_columns, include_removes)
         return self.backend.stream(sql, None, chunk)
 
+    def stream_payloads(
+        self, work: str, payload: str, problem: str, include_removes: bool, chunk: int
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """Like `stream_changes`, with each row's operation built in SQL (`payloads_select`)."""
+        sql = self.sql.payloads_select(work, payload, problem, include_removes)
+        return self.backend.stream(sql, None, chunk)
+
     def sample(self, work: str, n_columns: int, n: int) -> list[tuple[Any, ...]]:
         return self.backend.query(self.sql.sample_select(work, n_columns, n))
 
@@ -211,8 +218,14 @@ class StateStore:
         attempts = self._previous_attempts(sync_name, [r.key for r in rejected])
         stmts = []
         for part in _chunks(acked, _IN_LIST_MAX):
-            p = b.params()
-            stmts.append((self.sql.delete_state(p, sync_name, [a.key for a in part]), p))
+            # An `add` has no state row by definition of the diff (its key was not in state,
+            # and the lease keeps other runs out), so only changes and removes need the
+            # delete. Skipping it matters: the delete scans the sync's state rows, which
+            # made checkpoints of a first big run grow slower as state filled up.
+            stale = [a.key for a in part if a.op != "add"]
+            if stale:
+                p = b.params()
+                stmts.append((self.sql.delete_state(p, sync_name, stale), p))
             rows = [[sync_name, a.key, a.hash, now, run_id] for a in part if a.op != "remove"]
             if rows:
                 p = b.params()

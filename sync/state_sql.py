@@ -33,6 +33,12 @@ class Dialect:
     upper_identifiers: bool = False  # Snowflake: unquoted names resolve upper-case
     param_style: Literal["qmark", "named"] = "qmark"
     array_binds: bool = False  # list parameters + unnest for batches (see Params)
+    # Warehouse-built payloads (`Destination.payload_sql`): SQL templates, `{}` standing for
+    # an expression. None means this warehouse builds none and destinations encode in Python.
+    json_text: str | None = None  # a value as JSON text (strings quoted and escaped)
+    byte_length: str | None = None  # bytes of a text in UTF-8
+    epoch_seconds: str | None = None  # a timestamp/date as whole Unix seconds, toward zero
+    is_finite: str | None = None  # false for NaN and +-Infinity
 
     def ident(self, name: str, *, database: bool = False) -> str:
         """Validate and quote one identifier part."""
@@ -260,6 +266,16 @@ class StateSQL:
         cols = "".join(f", c{i}" for i in range(n_columns))
         where = "" if include_removes else " where operation <> 'remove'"
         return f"select operation, sync_key, hash_before, hash_after{cols} from {work}{where}"
+
+    def payloads_select(self, work: str, payload: str, problem: str, include_removes: bool) -> str:
+        """The work table's rows with each row's operation built in SQL (`payload`, JSON text)
+        and the first limit it breaks (`problem`, text or null); removes carry neither."""
+        where = "" if include_removes else " where operation <> 'remove'"
+        return (
+            f"select operation, sync_key, hash_before, hash_after,"
+            f" case when operation <> 'remove' then {payload} end,"
+            f" case when operation <> 'remove' then {problem} end from {work}{where}"
+        )
 
     def sample_select(self, work: str, n_columns: int, n: int) -> str:
         return self.changes_select(work, n_columns, True) + f" limit {int(n)}"

@@ -66,6 +66,11 @@ class Backend(ABC):
     def column_names(self, relation: str) -> list[str]:
         """Column names of a table or view (lower-case), without reading rows."""
 
+    def column_types(self, relation: str) -> dict[str, str] | None:
+        """Column name -> SQL type (upper-case) of a table, for warehouse-built payloads;
+        None where the backend does not build them (its dialect has no JSON templates)."""
+        return None
+
     def transaction(self, statements: Sequence[tuple[str, Params]]) -> None:
         """Run statements atomically (a checkpoint: state, errors and lease together)."""
         self.execute("begin")

@@ -30,6 +30,10 @@ class DuckDBBackend(Backend):
         boolean="boolean",
         timestamp="timestamp",
         array_binds=True,
+        json_text="cast(to_json({}) as varchar)",
+        byte_length="strlen({})",
+        epoch_seconds="cast(trunc(epoch({})) as bigint)",
+        is_finite="isfinite({})",
     )
     checkpoint_every = 500
     fetch_size = 5000
@@ -110,6 +114,9 @@ class DuckDBBackend(Backend):
     def column_names(self, relation: str) -> list[str]:
         rel = self._run(self._con, f"select * from {relation} where 1 = 0", None)
         return [d[0].lower() for d in rel.description]
+
+    def column_types(self, relation: str) -> dict[str, str]:
+        return {r[0].lower(): str(r[1]).upper() for r in self.query(f"describe {relation}")}
 
     def close(self) -> None:
         self._con.close()

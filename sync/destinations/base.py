@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from sync.records import Change, Outcome
+from sync.state_sql import Dialect
 from sync.types import DestinationStats
 
 
@@ -113,6 +114,26 @@ class Destination(ABC):
                 group = []
         if group:
             yield group, self.send(sync, group)
+
+    def payload_sql(
+        self,
+        sync: SyncSpec,
+        identifier: Mapping[str, str],
+        fields: Mapping[str, str],
+        columns: Mapping[str, tuple[str, str]],
+        dialect: Dialect,
+    ) -> tuple[str, str] | None:
+        """SQL building each row's operation in the warehouse, or None (the default: rows
+        come to `deliver` as values and are encoded here, in Python).
+
+        `identifier`/`fields` map destination fields to model columns, `columns` maps each
+        model column to (its SQL expression in the query, its SQL type), and `dialect`
+        carries the warehouse's JSON templates. Returns (payload, problem): the operation
+        as JSON text, and the first documented limit the row breaks as text (null if
+        none). A destination returns None for anything it cannot express exactly as its
+        Python path would encode it; the engine then falls back to that path.
+        """
+        return None
 
     def setup(self, sync: SyncSpec, columns: Mapping[str, str], apply: bool) -> list[str]:
         """Destination-side setup (custom properties, ...); returns human-readable actions."""

@@ -47,6 +47,7 @@ from sync.http import (
 )
 from sync.records import Change, Outcome
 from sync.secrets import PlainStr, Secret, redact, register_basic_auth, reveal
+from sync.state_sql import Dialect
 
 REGIONS = {"us": "https://track.customer.io", "eu": "https://track-eu.customer.io"}
 
@@ -201,6 +202,23 @@ class CustomerIo(Destination):
         finally:
             window.close()
 
+    def payload_sql(
+        self,
+        sync: SyncSpec,
+        identifier: Mapping[str, str],
+        fields: Mapping[str, str],
+        columns: Mapping[str, tuple[str, str]],
+        dialect: Dialect,
+    ) -> tuple[str, str] | None:
+        """Person `identify` operations built in the warehouse, with their limit checks.
+
+        Same JSON and the same reasons as `_Builder._identify`: text values measured in
+        UTF-8 bytes, timestamps and dates as Unix seconds, null as "" (removes the
+        attribute), NaN/Infinity refused. Anything else (objects, events, relationships,
+        column types without an exact SQL twin) stays on the Python path.
+        """
+        return _person_sql(sync, identifier, fields, columns, dialect)
+
     def _send_batch(self, batch: Sequence[Item]) -> list[Outcome]:
         # Items carry their operation already encoded (`_Builder`): only framing is left.
         body = b'{"batch":[' + b",".join(item.payload for item in batch) + b"]}"
@@ -253,7 +271,11 @@ class _Builder:
     def item(self, change: Change) -> Item | Outcome:
         """The encoded operation for `change`, or its outcome when no request is needed."""
         try:
-            if change.op != "remove" and self.kind in ("person", "object"):
+            if change.payload is not None or change.problem is not None:  # built in SQL
+                if change.problem is not None:
+                    raise BadValue(change.problem)
+                payload = change.payload.encode()  # type: ignore[union-attr]
+            elif change.op != "remove" and self.kind in ("person", "object"):
                 payload = self._identify(change)
             else:
                 op = _operation(self.sync, self.opts, change)
@@ -335,6 +357,91 @@ class _Builder:
                 "attributes": attrs,
             }
         )
+
+
+_SQL_TEXT = ("VARCHAR", "TEXT", "STRING", "CHAR", "UUID")
+_SQL_EXACT = ("BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT")
+_SQL_EXACT += ("USMALLINT", "UINTEGER", "UBIGINT", "INT", "NUMBER(38,0)")
+_SQL_FLOAT = ("DOUBLE", "FLOAT", "REAL")
+_SQL_TIME = ("TIMESTAMP", "DATE")
+
+
+def _lit(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _person_sql(
+    sync: SyncSpec,
+    identifier: Mapping[str, str],
+    fields: Mapping[str, str],
+    columns: Mapping[str, tuple[str, str]],
+    d: Dialect,
+) -> tuple[str, str] | None:
+    if sync.object != "person" or d.json_text is None or d.byte_length is None:
+        return None
+    if d.epoch_seconds is None or d.is_finite is None or len(identifier) != 1:
+        return None
+    ((id_field, id_column),) = identifier.items()
+    # A mapped field named like the identifier overrides it in the row's fields (the demo
+    # model has an `id` column next to `sync_key`), so the id is read from that column.
+    id_column = fields.get(id_field, id_column)
+    id_names = set(identifier) | set(identifier.values())
+    if id_field not in PERSON_IDS or id_column not in columns:
+        return None
+    attrs = [(n, c) for n, c in fields.items() if n not in id_names and n not in SYNC_COLUMNS]
+    if len(attrs) > MAX_ATTRIBUTES or any(byte_len(n) > MAX_ATTRIBUTE_NAME_BYTES for n, _ in attrs):
+        return None  # every row fails the same way: the Python path says so per record
+    text, size = d.json_text.format, d.byte_length.format
+    id_expr = f"coalesce(cast({columns[id_column][0]} as {d.string}), sync_key)"
+    problems = [
+        (f"{id_expr} = ''", _lit(f"identifier {id_field!r} is empty")),
+        (
+            f"{size(id_expr)} > {MAX_ID_BYTES}",
+            f"{_lit(f'identifier {id_field!r} is ')} || cast({size(id_expr)} as {d.string})"
+            f" || {_lit(f' bytes; Customer.io accepts at most {MAX_ID_BYTES} bytes')}",
+        ),
+    ]
+    parts = [
+        _lit(
+            f'{{"type":"person","action":"identify","identifiers":{{{_encode(id_field).decode()}:'
+        ),
+        text(id_expr),
+        _lit('},"attributes":{'),
+    ]
+    for i, (name, column) in enumerate(attrs):
+        expr, sql_type = columns[column]
+        kind = sql_type.upper()
+        if kind.startswith(_SQL_TEXT):
+            value = text(expr)
+            problems.append(
+                (
+                    f"{size(expr)} > {MAX_ATTRIBUTE_VALUE_BYTES}",
+                    f"{_lit(f'attribute {name!r} value is ')} || cast({size(expr)} as {d.string})"
+                    f" || {_lit(f' bytes; Customer.io accepts at most {MAX_ATTRIBUTE_VALUE_BYTES} bytes per value')}",
+                )
+            )
+        elif kind in _SQL_EXACT:
+            value = text(expr)
+        elif kind in _SQL_FLOAT:
+            value = text(expr)
+            problems.append(
+                (
+                    f"not {d.is_finite.format(expr)}",
+                    f"{_lit(f'field {name!r} is ')} || cast({expr} as {d.string})"
+                    f" || {_lit('; NaN/Infinity cannot be sent')}",
+                )
+            )
+        elif kind.startswith(_SQL_TIME):
+            value = f"cast({d.epoch_seconds.format(expr)} as {d.string})"
+        else:  # decimals, lists, structs, ...: encoded in Python, exactly as documented
+            return None
+        sep = "," if i else ""
+        parts += [_lit(f"{sep}{_encode(name).decode()}:"), f"coalesce({value}, '\"\"')"]
+    parts.append(_lit("}}"))
+    payload = " || ".join(parts)
+    problem = "case " + " ".join(f"when {w} then {t}" for w, t in problems) + " end"
+    return payload, problem
 
 
 def _too_long(name: str, size: int) -> str:
