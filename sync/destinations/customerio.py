@@ -439,7 +439,9 @@ def _person_sql(
         sep = "," if i else ""
         parts += [_lit(f"{sep}{_encode(name).decode()}:"), f"coalesce({value}, '\"\"')"]
     parts.append(_lit("}}"))
-    payload = " || ".join(parts)
+    # One concat() call, not a chain of ||: a chain makes an intermediate string per part
+    # and row, which made DuckDB hold ~100 MB more while streaming 1M rows.
+    payload = "concat(" + ", ".join(parts) + ")"
     problem = "case " + " ".join(f"when {w} then {t}" for w, t in problems) + " end"
     return payload, problem
 
