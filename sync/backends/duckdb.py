@@ -35,7 +35,10 @@ class DuckDBBackend(Backend):
         epoch_seconds="cast(trunc(epoch({})) as bigint)",
         is_finite="isfinite({})",
     )
-    checkpoint_every = 500
+    # 5000, not 500: each checkpoint is a commit (WAL write and fsync); at Customer.io's
+    # ~70,000 operations/s a 500-record checkpoint cost more than building the requests.
+    # A crash resends at most this many records (idempotent upserts), never loses them.
+    checkpoint_every = 5000
     fetch_size = 5000
 
     def __init__(self, profile: Profile, state_schema: str) -> None:

@@ -72,9 +72,11 @@ class CustomerIoOptions(DestinationOptions, PacingOptions):
     api_key: Secret
     region: Literal["us", "eu"] = "us"
     base_url: PlainStr | None = None  # overrides the region host (tests, proxies)
-    # Fair use is 100 requests/s: 90/s + a burst of 5 never exceeds 95 in any second.
-    requests_per_second: float = Field(90.0, gt=0)
-    burst: int = Field(5, ge=1)
+    # Fair use is 100 requests/s: 94/s + a burst of 2 never sends more than 96 in any
+    # second, which leaves room for network jitter bunching arrivals at Customer.io. (At 90/s
+    # the pacing alone held a run below 90% of the ceiling the limit implies; issue 19.)
+    requests_per_second: float = Field(94.0, gt=0)
+    burst: int = Field(2, ge=1)
     max_in_flight: int = Field(8, ge=1, le=64)
     max_batch_bytes: int = Field(490_000, gt=1000, le=MAX_BATCH_BYTES)
     max_batch_operations: int = Field(1000, ge=1)
