@@ -233,6 +233,36 @@ def setup(ctx: click.Context, destination: str, apply: bool) -> None:
         click.echo("(dry run: rerun with --apply to make these changes)")
 
 
+@cli.command("repair-state")
+@click.option("--apply", is_flag=True, help="Rebuild the tables (default: only show the plan).")
+@click.pass_context
+@_handles_errors
+def repair_state(ctx: click.Context, apply: bool) -> None:
+    """Bring state tables altered by hand back to their documented contract.
+
+    Missing columns are added; retyped ones are cast back in a rebuilt table (the old table
+    is kept as a copy); leases are recreated. Says which records, if any, would be resent.
+    """
+    ws = _workspace(ctx)
+    try:
+        state = ws.state
+        steps = state.repair_plan()
+        if not steps:
+            click.echo("state tables match the contract (docs/state-tables.md): nothing to do")
+            return
+        for step in steps:
+            name = f"{ws.config.state_schema}.{step.table}"
+            click.echo(f"{name}: {step.problems}")
+            click.echo(f"  -> {step.action}: {step.consequence}")
+        if apply:
+            state.repair(steps)
+            click.echo("repaired: the state tables match the contract again")
+    finally:
+        ws.close()
+    if not apply:
+        click.echo("(dry run: rerun with --apply to make these changes)")
+
+
 # --- printing -----------------------------------------------------------------------------
 
 

@@ -35,6 +35,7 @@ from sync.planning import (
     resolve_mapping,
     row_to_change,
     schema_drift,
+    state_loss_problem,
 )
 from sync.records import Change, Outcome
 from sync.secrets import redact
@@ -175,6 +176,7 @@ class Engine:
 
         state.acquire_lease(sync.name, result.run_id, ttl)  # LockHeldError: nothing sent
         work: str | None = None
+        trusted_state = False  # passed the guardrails: its state count is the next baseline
         try:
             state.start_run(result.run_id, sync.name, options.dry_run, ws.clock())
             last_rows = state.last_success_model_rows(sync.name)
@@ -182,6 +184,15 @@ class Engine:
             result.counts = counts
             self.reporter.plan_computed(sync.name, counts)
             problems = guardrail_problems(sync, counts, last_rows)
+            if not options.full_resync:  # --full-resync resends everything on purpose
+                lost = state_loss_problem(
+                    sync,
+                    counts.state_rows,
+                    state.state_rows_baseline(sync.name),
+                    f"{ws.config.state_schema}.sync_state",
+                )
+                if lost:
+                    problems.append(lost)
             result.model_columns = column_signature(mapping.columns, columns)
             drift = schema_drift(state.last_success_model_columns(sync.name), result.model_columns)
             if drift:
@@ -215,6 +226,7 @@ class Engine:
                     "rerun with --allow-mass-change."
                 )
             else:
+                trusted_state = not options.dry_run
                 self._deliver(sync, dest, mapping, work, counts, result)
         except PlgSyncError as e:
             result.error = e
@@ -231,7 +243,7 @@ class Engine:
             result.requests = s.requests - stats0[0]
             result.retries = s.retries - stats0[1]
             result.throttled = s.throttled - stats0[2]
-            self._finish(sync, result, work)
+            self._finish(sync, result, work, trusted_state)
 
     def _key_problem(self, sync: SyncConfig, model: str) -> str | None:
         """A message if the model's sync_key has nulls or duplicates (else None).
@@ -348,10 +360,22 @@ class Engine:
                 if len(result.reasons) < 3:
                     result.reasons.append(f"{o.code or o.status}: {(msg or '')[:200]}")
 
-    def _finish(self, sync: SyncConfig, result: SyncResult, work: str | None) -> None:
-        """Record the run row, drop the work table, release the lease: best effort each."""
+    def _finish(
+        self, sync: SyncConfig, result: SyncResult, work: str | None, count_state: bool = False
+    ) -> None:
+        """Record the run row, drop the work table, release the lease: best effort each.
+
+        `count_state`: the run passed the guardrails and sent, so its final state count is
+        the baseline the state-loss guardrail of the next run compares with.
+        """
         state = self.ws.state
         c = result.counts
+        state_after: int | None = None
+        if count_state:
+            try:
+                state_after = state.count_state(sync.name)
+            except PlgSyncError as e:
+                self.reporter.warning(f"sync {sync.name!r}: cannot count state: {e}")
         values = {
             "finished_at": self.ws.clock(),
             "status": result.status,
@@ -370,6 +394,7 @@ class Engine:
             "model_rows": c.model_rows if c else None,
             "state_rows": c.state_rows if c else None,
             "model_columns": result.model_columns,
+            "state_rows_after": state_after,
         }
         steps: list[Callable[[], None]] = [lambda: state.finish_run(result.run_id, values)]
         if work:

@@ -15,9 +15,11 @@ from typing import Any
 
 from sync.backends.base import Backend
 from sync.errors import LockHeldError, WarehouseError
-from sync.state_sql import STATE_TABLES
+from sync.state_sql import STATE_TABLES, ColumnProblem, contract_problems
 
 Clock = Callable[[], datetime]
+# sync_runs columns added after the first release: created by `alter table` on old schemas.
+_LATER_COLUMNS = ("model_rows", "state_rows", "model_columns", "state_rows_after")
 _IN_LIST_MAX = 1000  # keys per `in (...)` list; Snowflake and DuckDB are happy with this
 
 
@@ -43,6 +45,18 @@ class DiffCounts:
     @property
     def planned(self) -> int:
         return self.added + self.changed + self.removed
+
+
+@dataclass(frozen=True)
+class RepairStep:
+    """What `plg-sync repair-state` does to one state table, and what the user should know."""
+
+    table: str
+    problems: str
+    action: str  # add_columns | rebuild | recreate
+    rows: int
+    backup: str | None  # the copy kept of the old table, if any
+    consequence: str
 
 
 @dataclass(frozen=True)
@@ -80,8 +94,140 @@ class StateStore:
                 time.sleep(0.2)
                 self.backend.execute(stmt)
         runs = self.sql.table("sync_runs")  # tables made by an older version: add new columns
-        for stmt in self.sql.add_columns("sync_runs", self.backend.column_names(runs)):
+        have = self.backend.column_names(runs)
+        for stmt in self.sql.add_columns("sync_runs", [c for c in have if c], _LATER_COLUMNS):
             self.backend.execute(stmt)
+        self.check_tables()
+
+    # --- the contract (docs/state-tables.md) ------------------------------------------------
+
+    def contract_problems(self) -> list[ColumnProblem]:
+        """Missing or retyped columns of every state table (tables are assumed to exist)."""
+        out: list[ColumnProblem] = []
+        for table in STATE_TABLES:
+            out += contract_problems(table, self.backend.column_types(self.sql.table(table)))
+        return out
+
+    def check_tables(self) -> None:
+        """Refuse to start on state tables altered by hand, naming table, column and fix.
+
+        Without this, a dropped or retyped column surfaces as a raw binder error from deep
+        inside a run (e.g. "Referenced column expires_at not found") on every later run.
+        """
+        problems = self.contract_problems()
+        if not problems:
+            return
+        lines = "; ".join(f"{self._name(p.table)}: {p.describe()}" for p in problems)
+        raise WarehouseError(
+            f"the plg-sync state tables do not match their documented contract "
+            f"(docs/state-tables.md): {lines}. Were they altered by hand? Nothing was sent. "
+            "Run `plg-sync repair-state` to see how each table would be rebuilt, then "
+            "`plg-sync repair-state --apply` (it keeps a backup copy and resends nothing "
+            "unless it says so)."
+        )
+
+    def _name(self, table: str) -> str:
+        return f"{self.sql.schema}.{table}"
+
+    def repair_plan(self) -> list[RepairStep]:
+        """How each state table that breaks the contract would be rebuilt (nothing runs)."""
+        for stmt in [self.sql.create_schema(), *self.sql.create_tables()]:
+            self.backend.execute(stmt)  # a missing table is simply created
+        by_table: dict[str, list[ColumnProblem]] = {}
+        for p in self.contract_problems():
+            by_table.setdefault(p.table, []).append(p)
+        stamp = self.clock().strftime("%Y%m%d%H%M%S")
+        steps = []
+        for table, problems in by_table.items():
+            missing = {p.column for p in problems if p.found is None}
+            retyped = {p.column for p in problems if p.found is not None}
+            rows = int(self.backend.query(self.sql.count_rows(table))[0][0])
+            what = "; ".join(p.describe() for p in problems)
+            backup = f"{table}__before_repair_{stamp}"
+            if table == "sync_leases":
+                steps.append(
+                    RepairStep(table, what, "recreate", rows, None, "leases are transient; "
+                               "the table is recreated empty (no run can hold one now)")
+                )  # fmt: skip
+            elif table == "sync_state" and missing & {"sync_name", "sync_key", "sync_hash"}:
+                steps.append(
+                    RepairStep(
+                        table, what, "recreate", rows, backup,
+                        f"which record holds which hash cannot be rebuilt; the table is "
+                        f"recreated empty (the {rows} old rows are kept in {self._name(backup)}"
+                        "). The next run of each sync finds its state lost and stops (exit 5) "
+                        "until you rerun it with --full-resync, which resends every record",
+                    )
+                )  # fmt: skip
+            elif not retyped:
+                steps.append(
+                    RepairStep(table, what, "add_columns", rows, None,
+                               f"the missing column(s) are added, null in the {rows} existing "
+                               "rows; nothing is resent")
+                )  # fmt: skip
+            else:
+                resend = (
+                    " Records whose sync_key or sync_hash no longer match after the cast "
+                    "are sent again."
+                    if table == "sync_state" and retyped & {"sync_name", "sync_key", "sync_hash"}
+                    else " Nothing is resent."
+                )
+                steps.append(
+                    RepairStep(
+                        table, what, "rebuild", rows, backup,
+                        f"the table is rebuilt with the contract's types, its {rows} rows copied "
+                        f"with each value cast back (missing columns null); the old table is "
+                        f"kept as {self._name(backup)}.{resend}",
+                    )
+                )  # fmt: skip
+        return steps
+
+    def repair(self, steps: Sequence[RepairStep]) -> None:
+        """Apply a repair plan; refuses while a run holds a lease (it would race the run)."""
+        if not any(s.table == "sync_leases" for s in steps):
+            now = self.clock()
+            p = self.backend.params()
+            live = self.backend.query(self.sql.live_leases(p, now), p)
+            if live:
+                raise LockHeldError(
+                    f"a run holds the lease of sync(s) {sorted({r[0] for r in live})}; "
+                    "repair-state changes nothing while a run is in progress. Try again when "
+                    "it has finished."
+                )
+        b, sql = self.backend, self.sql
+        for step in steps:
+            t = step.table
+            if step.action == "add_columns":
+                have = b.column_names(sql.table(t))
+                for stmt in sql.add_columns(t, have):
+                    b.execute(stmt)
+                continue
+            if step.backup:
+                b.execute(sql.copy_table(t, step.backup))
+            if step.action == "rebuild":
+                assert step.backup is not None
+                rebuilt = f"{t}__rebuilt"
+                b.execute(sql.drop_table(sql.table(rebuilt)))
+                b.execute(sql.create_table(t, rebuilt))
+                try:
+                    present = b.column_names(sql.table(step.backup))
+                    b.execute(sql.refill_from(t, step.backup, present, into=rebuilt))
+                except WarehouseError as e:
+                    b.execute(sql.drop_table(sql.table(rebuilt)))
+                    raise WarehouseError(
+                        f"{self._name(t)}: its values cannot be cast back to the contract's "
+                        f"types ({e}); the table is unchanged (a copy is in "
+                        f"{self._name(step.backup)}). Fix the column by hand: see "
+                        "docs/state-tables.md for each column's type."
+                    ) from None
+                b.execute(sql.drop_table(sql.table(t)))
+                b.execute(sql.create_table(t))
+                b.execute(sql.refill_from(t, rebuilt, [c for c, _ in STATE_TABLES[t]]))
+                b.execute(sql.drop_table(sql.table(rebuilt)))
+            else:  # recreate empty
+                b.execute(sql.drop_table(sql.table(t)))
+                b.execute(sql.create_table(t))
+        self.check_tables()
 
     # --- leases ---------------------------------------------------------------------------
 
@@ -150,6 +296,17 @@ class StateStore:
         p = self.backend.params()
         rows = self.backend.query(self.sql.last_success_model_rows(p, sync_name), p)
         return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def state_rows_baseline(self, sync_name: str) -> int | None:
+        """How many state rows the sync had after its latest recorded run (None before a
+        successful run): what the state-loss guardrail compares the current count with."""
+        p = self.backend.params()
+        rows = self.backend.query(self.sql.state_rows_baseline(p, sync_name), p)
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def count_state(self, sync_name: str) -> int:
+        p = self.backend.params()
+        return int(self.backend.query(self.sql.state_rows(p, sync_name), p)[0][0])
 
     def last_success_model_columns(self, sync_name: str) -> str | None:
         """The column signature of the sync's last successful run (None before any)."""
