@@ -174,7 +174,9 @@ class Engine:
         started = time.monotonic()
         stats0 = (dest.stats.requests, dest.stats.retries, dest.stats.throttled)
 
-        state.acquire_lease(sync.name, result.run_id, ttl)  # LockHeldError: nothing sent
+        took_over = state.acquire_lease(sync.name, result.run_id, ttl)  # LockHeld: none sent
+        if took_over:
+            self.reporter.warning(took_over)
         work: str | None = None
         trusted_state = False  # passed the guardrails: its state count is the next baseline
         try:

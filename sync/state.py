@@ -7,6 +7,8 @@ rows in one transaction, so a crash between checkpoints only causes re-sends, ne
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,8 +21,48 @@ from sync.state_sql import STATE_TABLES, ColumnProblem, contract_problems
 
 Clock = Callable[[], datetime]
 # sync_runs columns added after the first release: created by `alter table` on old schemas.
-_LATER_COLUMNS = ("model_rows", "state_rows", "model_columns", "state_rows_after")
+_LATER_COLUMNS = {
+    "sync_runs": ("model_rows", "state_rows", "model_columns", "state_rows_after"),
+    "sync_leases": ("holder_host", "holder_pid"),
+}
 _IN_LIST_MAX = 1000  # keys per `in (...)` list; Snowflake and DuckDB are happy with this
+
+
+def holder_host() -> str:
+    """This machine as a lease records it: host name, plus the PID namespace on Linux.
+
+    The namespace keeps two containers that share a host name from judging each other's
+    process ids (pid 7 in one is not pid 7 in the other).
+    """
+    host = socket.gethostname()
+    try:
+        return f"{host} {os.readlink('/proc/self/ns/pid')}"
+    except OSError:
+        return host
+
+
+def process_alive(pid: Any) -> bool:
+    """False only when process `pid` certainly does not exist here (or is a zombie)."""
+    if os.name != "posix" or not isinstance(pid, int) or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as fh:  # killed but not yet reaped by its parent
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def utc_now() -> datetime:
@@ -93,10 +135,10 @@ class StateStore:
             except WarehouseError:  # two first runs racing on `create ... if not exists`
                 time.sleep(0.2)
                 self.backend.execute(stmt)
-        runs = self.sql.table("sync_runs")  # tables made by an older version: add new columns
-        have = self.backend.column_names(runs)
-        for stmt in self.sql.add_columns("sync_runs", [c for c in have if c], _LATER_COLUMNS):
-            self.backend.execute(stmt)
+        for table, later in _LATER_COLUMNS.items():  # made by an older version: add columns
+            have = self.backend.column_names(self.sql.table(table))
+            for stmt in self.sql.add_columns(table, have, later):
+                self.backend.execute(stmt)
         self.check_tables()
 
     # --- the contract (docs/state-tables.md) ------------------------------------------------
@@ -231,32 +273,52 @@ class StateStore:
 
     # --- leases ---------------------------------------------------------------------------
 
-    def acquire_lease(self, sync_name: str, holder: str, ttl_s: int) -> None:
-        """Take the sync's lease or raise LockHeldError; an expired lease is taken over."""
-        b, now = self.backend, self.clock()
-        p1, p2 = b.params(), b.params()
-        b.transaction(
-            [
-                (self.sql.delete_expired_lease(p1, sync_name, now), p1),
-                (
-                    self.sql.insert_lease_if_free(
-                        p2, sync_name, holder, now, now + timedelta(seconds=ttl_s)
+    def acquire_lease(self, sync_name: str, holder: str, ttl_s: int) -> str | None:
+        """Take the sync's lease or raise LockHeldError; an expired lease is taken over.
+
+        So is the lease of a run on this host whose process no longer exists (killed with
+        SIGKILL, OOM-killed, a crashed container): waiting `lease_ttl_seconds` for it would
+        only delay the next run. Returns a note for the user when that happened.
+        """
+        b, here, pid = self.backend, holder_host(), os.getpid()
+        note = None
+        other: Sequence[Any] = ("?", None, None, None)
+        for _ in range(2):
+            now = self.clock()
+            p1, p2 = b.params(), b.params()
+            b.transaction(
+                [
+                    (self.sql.delete_expired_lease(p1, sync_name, now), p1),
+                    (
+                        self.sql.insert_lease_if_free(
+                            p2, sync_name, holder, now, now + timedelta(seconds=ttl_s), here, pid
+                        ),
+                        p2,
                     ),
-                    p2,
-                ),
-            ]
-        )
-        p = b.params()
-        rows = b.query(self.sql.lease_holders(p, sync_name), p)
-        if rows and rows[0][0] == holder:
-            return
-        if any(r[0] == holder for r in rows):  # lost a race on a warehouse without locks
-            self.release_lease(sync_name, holder)
-        other = rows[0] if rows else ("?", None)
+                ]
+            )
+            p = b.params()
+            rows = b.query(self.sql.lease_holders(p, sync_name), p)
+            if rows and rows[0][0] == holder:
+                return note
+            if any(r[0] == holder for r in rows):  # lost a race on a warehouse without locks
+                self.release_lease(sync_name, holder)
+            other = rows[0] if rows else ("?", None, None, None)
+            if note is None and other[2] == here and not process_alive(_as_int(other[3])):
+                self.release_lease(sync_name, str(other[0]))  # only that holder's row
+                note = (
+                    f"sync {sync_name!r}: took over the lease of run {other[0]} (process "
+                    f"{other[3]} on this host no longer exists) instead of waiting for it "
+                    f"to expire at {_naive_utc(other[1])} UTC"
+                )
+                continue
+            break
+        who = str(other[0]) + (f", pid {other[3]} on {other[2]}" if other[2] else "")
         raise LockHeldError(
-            f"sync {sync_name!r}: another run ({other[0]}) holds the lease until "
+            f"sync {sync_name!r}: another run ({who}) holds the lease until "
             f"{_naive_utc(other[1])} UTC; nothing was sent. If that run died, the lease "
-            "expires by itself (lease_ttl_seconds in sync.yml)."
+            "expires by itself (lease_ttl_seconds in sync.yml); a run on the same host takes "
+            "it over as soon as the holder's process is gone."
         )
 
     def renew_lease(self, sync_name: str, holder: str, ttl_s: int) -> None:

@@ -167,6 +167,8 @@ STATE_TABLES: dict[str, list[tuple[str, str]]] = {
         ("holder", "string"),
         ("acquired_at", "timestamp"),
         ("expires_at", "timestamp"),
+        ("holder_host", "string"),
+        ("holder_pid", "integer"),
     ],
 }
 
@@ -514,12 +516,21 @@ class StateSQL:
         )
 
     def insert_lease_if_free(
-        self, p: Params, sync_name: str, holder: str, now: Any, expires: Any
+        self,
+        p: Params,
+        sync_name: str,
+        holder: str,
+        now: Any,
+        expires: Any,
+        host: str | None = None,
+        pid: int | None = None,
     ) -> str:
         c, t = self.col, self.table("sync_leases")
         return (
             f"insert into {t} ({c('sync_name')}, {c('holder')}, {c('acquired_at')},"
-            f" {c('expires_at')}) select {p(sync_name)}, {p(holder)}, {p(now)}, {p(expires)}"
+            f" {c('expires_at')}, {c('holder_host')}, {c('holder_pid')})"
+            f" select {p(sync_name)}, {p(holder)}, {p(now)}, {p(expires)},"
+            f" {p(host, 'string')}, {p(pid, 'integer')}"
             f" from (select 1 as one) as x where not exists"
             f" (select 1 from {t} where {c('sync_name')} = {p(sync_name)})"
         )
@@ -534,7 +545,8 @@ class StateSQL:
     def lease_holders(self, p: Params, sync_name: str) -> str:
         c = self.col
         return (
-            f"select {c('holder')}, {c('expires_at')} from {self.table('sync_leases')}"
+            f"select {c('holder')}, {c('expires_at')}, {c('holder_host')}, {c('holder_pid')}"
+            f" from {self.table('sync_leases')}"
             f" where {c('sync_name')} = {p(sync_name)} order by {c('acquired_at')}, {c('holder')}"
         )
 
