@@ -90,15 +90,18 @@ _select = click.option(
 def _run_and_report(
     ctx: click.Context, select: Sequence[str], options: Any, show_plan: bool
 ) -> None:
+    from sync import interrupt
     from sync.engine import Engine
     from sync.output import make_reporter
 
-    ws = _workspace(ctx)
-    try:
-        syncs = ws.config.select(select)
-        results = Engine(ws, make_reporter(ctx.obj["log_format"])).run(syncs, options)
-    finally:
-        ws.close()
+    # SIGTERM/SIGINT stop sending, checkpoint, mark the run interrupted, release the lease
+    with interrupt.handle_signals():
+        ws = _workspace(ctx)
+        try:
+            syncs = ws.config.select(select)
+            results = Engine(ws, make_reporter(ctx.obj["log_format"])).run(syncs, options)
+        finally:
+            ws.close()
     _print_results(ctx, results, show_plan)
     first_error = next((r.error for r in results if r.error), None)
     if first_error is not None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync import interrupt
 from sync.backends import Backend, connect
 from sync.config import Config, SyncConfig
 from sync.dbt_project import Manifest, ModelRelation, load_profile
@@ -22,6 +23,7 @@ from sync.errors import (
     ConfigError,
     FailedRecordsError,
     GuardrailError,
+    InterruptedRunError,
     LockHeldError,
     PlgSyncError,
 )
@@ -149,6 +151,15 @@ class Engine:
             result = SyncResult(
                 sync_name=sync.name, run_id=uuid.uuid4().hex, dry_run=options.dry_run
             )
+            if interrupt.requested():  # a stop arrived between syncs: start no other
+                result.status = "interrupted"
+                result.error = InterruptedRunError(
+                    f"sync {sync.name!r}: not started: the run was stopped by "
+                    f"{interrupt.reason()}; nothing was sent"
+                )
+                self.reporter.sync_finished(result)
+                results.append(result)
+                continue
             try:
                 self._run_one(sync, options, result)
             except PlgSyncError as e:
@@ -182,7 +193,9 @@ class Engine:
         try:
             state.start_run(result.run_id, sync.name, options.dry_run, ws.clock())
             last_rows = state.last_success_model_rows(sync.name)
+            self._stop_if_requested(sync, result)
             work, counts = state.build_diff(sync.name, model, mapping.columns, options.full_resync)
+            self._stop_if_requested(sync, result)
             result.counts = counts
             self.reporter.plan_computed(sync.name, counts)
             problems = guardrail_problems(sync, counts, last_rows)
@@ -247,6 +260,19 @@ class Engine:
             result.throttled = s.throttled - stats0[2]
             self._finish(sync, result, work, trusted_state)
 
+    def _stop_if_requested(self, sync: SyncConfig, result: SyncResult, total: int = 0) -> None:
+        """Raise InterruptedRunError (status `interrupted`) once SIGTERM/SIGINT arrived."""
+        if not interrupt.requested():
+            return
+        result.status = "interrupted"
+        done = result.succeeded + result.failed
+        progress = f" after {done} of {total} records" if total else ""
+        raise InterruptedRunError(
+            f"sync {sync.name!r}: stopped by {interrupt.reason()}{progress}; "
+            f"{result.succeeded} acknowledged record(s) are kept in state and the lease is "
+            "released; the next run sends the rest"
+        )
+
     def _key_problem(self, sync: SyncConfig, model: str) -> str | None:
         """A message if the model's sync_key has nulls or duplicates (else None).
 
@@ -307,11 +333,13 @@ class Engine:
                 pending.extend(row_to_change(r, mapping) for r in chunk)
                 while len(pending) >= batch_size:
                     batch, pending = pending[:batch_size], pending[batch_size:]
+                    self._stop_if_requested(sync, result, total)
                     self._send(sync, dest, batch, acked, rejected, result)
                     advance(len(batch))
                     if len(acked) + len(rejected) >= checkpoint_every:
                         flush()
             if pending:
+                self._stop_if_requested(sync, result, total)
                 self._send(sync, dest, pending, acked, rejected, result)
                 advance(len(pending))
         finally:
@@ -347,7 +375,12 @@ class Engine:
         rejected: list[Rejected],
         result: SyncResult,
     ) -> None:
-        outcomes: dict[str, Outcome] = {o.key: o for o in dest.send(sync, batch)}
+        try:
+            sent = dest.send(sync, batch)
+        except interrupt.Interrupted:  # the HTTP layer stopped mid-batch: no outcome, resent
+            self._stop_if_requested(sync, result)
+            raise
+        outcomes: dict[str, Outcome] = {o.key: o for o in sent}
         for ch in batch:
             o = outcomes.get(ch.key)
             if o is None:
