@@ -49,6 +49,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from pyrate_limiter import Limiter, Rate, StateBucket, TokenBucket
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from sync import interrupt
+from sync.breaker import DEFAULT_FAILURES, DEFAULT_SECONDS, CircuitBreaker
 from sync.errors import ConfigError
 from sync.records import Outcome
 
@@ -219,6 +221,9 @@ class PacingOptions(BaseModel):
     backoff_initial_seconds: float = Field(0.5, ge=0)
     backoff_max_seconds: float = Field(30.0, ge=0)
     max_retry_after_seconds: float = Field(120.0, ge=0)
+    # circuit breaker (sync.breaker): stop the sync with exit 6 when the host is unreachable
+    unreachable_after_failures: int = Field(DEFAULT_FAILURES, ge=1)
+    unreachable_after_seconds: float = Field(DEFAULT_SECONDS, gt=0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,7 +357,7 @@ class HttpClient:
         auth: httpx.Auth | tuple[str, str] | None = None,
         headers: dict[str, str] | None = None,
         retry_statuses: frozenset[int] = RETRY_STATUSES,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = interrupt.sleep,
     ) -> None:
         check_url(base_url)
         self.base_url = base_url.rstrip("/")
@@ -363,6 +368,11 @@ class HttpClient:
         self._sleep = sleep
         self._stats_lock = threading.Lock()
         self._gate = _gate(limit_key, pacing)
+        self.breaker = CircuitBreaker(
+            describe_url(self.base_url),
+            pacing.unreachable_after_failures,
+            pacing.unreachable_after_seconds,
+        )
         self._client = httpx.Client(
             base_url=self.base_url,
             auth=auth,
@@ -422,8 +432,10 @@ class HttpClient:
         pause = gate.pause_until - time.monotonic()
         if pause > 0:
             self._sleep(pause)
+        interrupt.check()  # SIGTERM/SIGINT: start no new attempt
         gate.limiter.try_acquire(self.limit_key)
         with gate.in_flight:
+            started = self.breaker.before_attempt()  # open: DestinationUnreachable (exit 6)
             with self._stats_lock:
                 self.stats.requests += 1
                 self.stats.bytes_sent += len(content or b"")
@@ -432,11 +444,14 @@ class HttpClient:
                     method, url, content=content, data=data, headers=headers
                 )
             except httpx.TimeoutException:
-                raise _Retry(
-                    "timeout", f"no answer within {self.pacing.timeout_seconds:g}s"
-                ) from None
+                message = f"no answer within {self.pacing.timeout_seconds:g}s"
+                self.breaker.failure(started, f"timeout: {message}")
+                raise _Retry("timeout", message) from None
             except httpx.TransportError as exc:
-                raise _Retry("connection_error", redact(f"{type(exc).__name__}: {exc}")) from None
+                message = redact(f"{type(exc).__name__}: {exc}")
+                self.breaker.failure(started, message)
+                raise _Retry("connection_error", message) from None
+            self.breaker.success()
         status = response.status_code
         if status in self.retry_statuses:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
