@@ -18,6 +18,7 @@ from typing import Any
 from sync.backends.base import Backend
 from sync.errors import LockHeldError, WarehouseError
 from sync.state_sql import STATE_TABLES, ColumnProblem, contract_problems
+from sync.types import DiffCounts
 
 Clock = Callable[[], datetime]
 # sync_runs columns added after the first release: created by `alter table` on old schemas.
@@ -74,19 +75,6 @@ def _naive_utc(ts: Any) -> Any:
     if isinstance(ts, datetime) and ts.tzinfo is not None:
         return ts.astimezone(UTC).replace(tzinfo=None)
     return ts
-
-
-@dataclass(frozen=True)
-class DiffCounts:
-    added: int
-    changed: int
-    removed: int
-    model_rows: int
-    state_rows: int
-
-    @property
-    def planned(self) -> int:
-        return self.added + self.changed + self.removed
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ FORMS = {
     "lower-cased": CANARY.lower(),
 }
 STATUSES = (400, 401, 403, 413, 429, 500)
-DESTINATIONS = ("customerio", "hubspot", "salesforce", "slack")
+DESTINATIONS = ("customerio", "hubspot", "salesforce", "slack", "webhook")
 STATE_TABLES = ("sync_state", "sync_runs", "sync_errors", "sync_plans", "sync_leases")
 
 
@@ -100,6 +100,12 @@ def _config(project: Project, kind: str, api: EchoingApi) -> None:
     elif kind == "salesforce":
         dest = {"type": kind, "client_id": CLIENT_ID, "client_secret": {"env": "CANARY_KEY"}}
         dest["login_url"] = api.url
+    elif kind == "webhook":  # the secret in the URL's query and in a header
+        dest = {
+            "type": kind,
+            "url": {"env": "CANARY_HOOK_URL"},
+            "headers": {"X-Api-Key": {"env": "CANARY_KEY"}},
+        }
     else:
         dest = {"type": kind, "webhook_url": {"env": "CANARY_WEBHOOK"}, "max_in_flight": 1}
         fast.pop("burst")
@@ -109,6 +115,8 @@ def _config(project: Project, kind: str, api: EchoingApi) -> None:
         entry |= {"object": "person", "identifier": {"id": "sync_key"}}
     elif kind == "hubspot":
         entry |= {"object": "contacts", "identifier": {"email": "email"}}
+    elif kind == "webhook":
+        entry |= {"object": "person", "identifier": {"id": "sync_key"}}
     elif kind == "salesforce":
         entry |= {
             "object": "Account",
@@ -151,21 +159,8 @@ def canary_project(project: Project, monkeypatch: pytest.MonkeyPatch) -> Project
     return project
 
 
-# Known leak until the one-secrets-module fix of issue 13/15.1 (branch i13) is merged: the
-# echoed base64 Basic pair. Strict, so the marker must go once the fix lands.
-_KNOWN_LEAK = pytest.mark.xfail(
-    strict=True, reason="issue 15.1: base64 Basic pair leaks until the i13 secrets fix"
-)
-
-
 def _cases() -> list[Any]:
-    cases: list[Any] = [
-        pytest.param(d, s, True, marks=_KNOWN_LEAK)
-        if d == "customerio" and s in (400, 413)
-        else (d, s, True)
-        for d in DESTINATIONS
-        for s in STATUSES
-    ]
+    cases: list[Any] = [(d, s, True) for d in DESTINATIONS for s in STATUSES]
     cases += [("salesforce", s, False) for s in STATUSES]  # login ok: data calls are echoed
     return cases
 
@@ -183,6 +178,7 @@ def test_the_canary_never_leaks_whatever_the_destination_answers(
     caplog.set_level(logging.DEBUG)
     with EchoingApi(status, echo_login) as api:
         monkeypatch.setenv("CANARY_WEBHOOK", f"{api.url}/services/T0CANARY/B0CANARY/{CANARY}")
+        monkeypatch.setenv("CANARY_HOOK_URL", f"{api.url}/hooks/ingest?token={quote(CANARY)}")
         _config(project, kind, api)
         runs = [
             project.cli("-v", "run", expect=None),
@@ -205,10 +201,7 @@ def test_the_canary_never_leaks_whatever_the_destination_answers(
 
 @pytest.mark.parametrize(
     "kind",
-    [
-        pytest.param(d, marks=_KNOWN_LEAK) if d == "customerio" else d
-        for d in (DESTINATIONS if FULL else ("customerio", "salesforce"))
-    ],
+    DESTINATIONS if FULL else ("customerio", "salesforce"),
 )  # the CLI as a scheduler runs it: stdout and stderr to files
 def test_the_canary_never_reaches_a_log_file(
     canary_project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kind: str
@@ -216,6 +209,7 @@ def test_the_canary_never_reaches_a_log_file(
     project = canary_project
     with EchoingApi(400) as api:
         monkeypatch.setenv("CANARY_WEBHOOK", f"{api.url}/services/T0CANARY/B0CANARY/{CANARY}")
+        monkeypatch.setenv("CANARY_HOOK_URL", f"{api.url}/hooks/ingest?token={quote(CANARY)}")
         _config(project, kind, api)
         log, out = tmp_path / "plg-sync.log", tmp_path / "plg-sync.out"
         env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sync.breaker import CircuitBreaker, DestinationUnreachable
+from sync.http.breaker import CircuitBreaker, DestinationUnreachable
 
 
 class Clock:

@@ -1,4 +1,4 @@
-"""A circuit breaker for a destination that cannot be reached at all.
+"""A circuit breaker for a destination that cannot be reached at all (sync.http layer).
 
 Retries are per request: they ride out a blip. A destination that is down (DNS gone,
 connection refused, a firewall dropping packets, a host that accepts and never answers)
