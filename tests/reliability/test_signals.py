@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.conftest import FIGURES, REPO
+from tests.reliability.conftest import CANARY, FIGURES, REPO, FaultyCustomerIo
+from tests.standins.base import Request, Response
 from tests.sync.conftest import Project, people
 
 SLOW = REPO / "tests" / "sync" / "slow_destination.py"
@@ -101,3 +102,72 @@ def test_a_stop_before_a_sync_starts_sends_nothing_and_exits_8(project: Project)
     assert result.status == "interrupted" and result.error is not None
     assert result.error.exit_code == 8
     assert project.sent_lines() == []
+
+
+class _SlowAnswers(FaultyCustomerIo):
+    """Every answer takes `delay` seconds: a request is always in flight when the signal
+    arrives."""
+
+    delay = 0.3
+
+    def dispatch(self, request: Request) -> Response | None:
+        time.sleep(self.delay)
+        return super().dispatch(request)
+
+
+@pytest.mark.parametrize("case", ["backing off after 503s", "answers in flight"])
+def test_sigterm_stops_an_http_destination_within_seconds(project: Project, case: str) -> None:
+    """The HTTP layer starts no attempt after SIGTERM and cuts its backoff sleeps short, so
+    even with the default backoff (up to 30 s between retries) the lease is released fast."""
+    project.set_model(people(2000))
+    standin = _SlowAnswers(site_id="site-rel", api_key=CANARY)
+    with standin:
+        standin.setup_faults("5xx" if case.startswith("backing") else "", 1.0)
+        project.write_config(
+            [
+                project.sync_entry(
+                    destination="customerio",
+                    identifier={"id": "sync_key"},
+                    batch_size=20,
+                    checkpoint_every=40,
+                )
+            ],
+            destinations={
+                "customerio": {
+                    "type": "customerio",
+                    "site_id": "site-rel",
+                    "api_key": {"env": "CIO_KEY"},
+                    "base_url": standin.url,
+                    "max_in_flight": 2,
+                }
+            },
+        )  # default pacing, retries, backoff and timeouts
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sync.cli", "--config", str(project.config), "run"],
+            cwd=project.root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while len(standin.times) < 4:
+            assert proc.poll() is None, proc.stdout.read().decode()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        sent_at = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+        seconds = time.monotonic() - sent_at
+    text = out.decode()
+    assert proc.returncode == 8, text[-2000:]
+    assert seconds < 5, f"took {seconds:.1f} s to stop"
+    runs = project.sql("select status, failed from plg_sync.sync_runs")
+    assert runs == [("interrupted", 0)]  # an interrupted batch is not a failed record
+    assert project.sql("select count(*) from plg_sync.sync_errors")[0][0] == 0
+    assert project.sql("select count(*) from plg_sync.sync_leases")[0][0] == 0
+    state = {k for (k,) in project.sql("select sync_key from plg_sync.sync_state")}
+    assert state <= {str(k) for k in standin.accepted}
+    FIGURES.setdefault("signals", []).append(
+        {"signal": f"SIGTERM, Customer.io {case}", "seconds_to_exit": round(seconds, 2)}
+    )
