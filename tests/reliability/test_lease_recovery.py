@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.reliability.conftest import REPO
+from tests.reliability.conftest import FIGURES, REPO
 from tests.sync.conftest import Project, people
 
 SLOW = REPO / "tests" / "sync" / "slow_destination.py"
@@ -207,3 +207,29 @@ def test_bigquery_a_dead_holder_on_this_host_is_taken_over_a_live_one_blocks(bq:
         holder.wait()
     assert "took over the lease" in bq.cli("run").output
     assert len(bq.sent_lines()) == 30
+
+
+@pytest.mark.reliability_full
+def test_snowflake_sigterm_releases_the_lease_seen_from_another_connection(sf: Any) -> None:
+    """The figure in docs/reliability.md: SIGTERM -> lease row gone, polled on fakesnow."""
+    received = _slow_sync(sf, 300, delay_s=0.4)
+    proc = _start(sf)
+    _wait_for(received, 40, proc)
+    leases = f"{sf.database}.plg_sync.sync_leases"
+    assert sf.sql(f"select count(*) from {leases}")[0][0] == 1
+    sent_at = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    while sf.sql(f"select count(*) from {leases}")[0][0] == 1:
+        assert time.monotonic() - sent_at < 60
+        time.sleep(0.02)
+    released = time.monotonic() - sent_at
+    proc.communicate(timeout=60)
+    assert proc.returncode == 8
+    statuses = [s for (s,) in sf.sql(f"select status from {sf.database}.plg_sync.sync_runs")]
+    assert statuses == ["interrupted"]
+    FIGURES.setdefault("signals", []).append(
+        {
+            "signal": "SIGTERM, Snowflake (fakesnow), lease row polled",
+            "seconds_to_release": round(released, 2),
+        }
+    )
