@@ -11,19 +11,21 @@
 {%- set cur = var('plg_churn_current_window_days') -%}
 {%- set base = var('plg_churn_baseline_window_days') -%}
 {%- set w = var('plg_churn_weights') -%}
+{%- set start = plg_incremental_start('day', ref('int_account_daily_activity')) -%}
 -- Daily churn-risk history, one row per account and complete day. Each day's score is
 -- what was knowable that day, so "at risk yesterday, recovered today" is a fact here.
 --   usage_current  = events in the {{ cur }} days ending that day
 --   usage_baseline = events in the {{ base }} days before those
 --   usage drop     = 1 - current / baseline, evaluated when baseline >= plg_churn_min_baseline_events
 --   risk_score     = least(100, sum of the weights (var plg_churn_weights) of the signals on)
--- An incremental run recomputes days from the newest built day minus the lookback,
--- reading enough earlier days to fill the windows.
+-- An incremental run recomputes days from the newest built day minus the lookback, or
+-- from the oldest day that received events since this model's newest receipt
+-- (last_received_at), reading enough earlier days to fill the windows.
 
 with account_days as (
     select * from {{ ref('int_account_days') }}
     {% if is_incremental() %}
-    where day >= {{ date_add_days(plg_incremental_start('day'), -1 * (cur + base + 120)) }}
+    where day >= {{ date_add_days(start, -1 * (cur + base + 120)) }}
     {% endif %}
 ),
 
@@ -96,6 +98,7 @@ daily as (
         account_days.account_id,
         account_days.day,
         coalesce(activity.event_count, 0) as event_count,
+        activity.last_received_at,
         coalesce(key_user_exits.key_user_exit_count, 0) as key_user_exit_count,
         coalesce(ticket_days.ticket_count, 0) as ticket_count,
         coalesce(ticket_days.negative_ticket_count, 0) as negative_ticket_count,
@@ -200,10 +203,11 @@ final as (
         is_cancel_at_period_end,
         is_canceled,
         risk_score,
-        risk_score >= {{ var('plg_churn_risk_threshold') }} and not is_canceled as is_risk_signal
+        risk_score >= {{ var('plg_churn_risk_threshold') }} and not is_canceled as is_risk_signal,
+        last_received_at
     from scored
     {% if is_incremental() %}
-    where day >= {{ plg_incremental_start('day') }}
+    where day >= {{ start }}
     {% endif %}
 )
 
