@@ -77,19 +77,33 @@ downgrade_days as (
     group by 1, 2
 ),
 
--- the subscription version in force at the end of each day
-day_versions as (
+-- the subscription version in force when each day ends (at the next midnight UTC), by
+-- the same rules as int_account_billing: plg_version_in_force (an open version has a
+-- null or far-future end) and, with several subscriptions, plg_version_preference
+day_version_candidates as (
     select
         account_days.account_id,
         account_days.day,
-        max(case when versions.is_cancel_at_period_end then 1 else 0 end) as cancel_at_period_end,
-        max(case when versions.status = 'canceled' then 1 else 0 end) as is_canceled
+        versions.status,
+        versions.is_cancel_at_period_end,
+        row_number() over (
+            partition by account_days.account_id, account_days.day
+            order by {{ plg_version_preference('versions') }}
+        ) as preference
     from account_days
     inner join versions
         on versions.account_id = account_days.account_id
-        and versions.valid_from < {{ ts_add_days('cast(account_days.day as ' ~ dbt.type_timestamp() ~ ')', 1) }}
-        and versions.valid_to >= {{ ts_add_days('cast(account_days.day as ' ~ dbt.type_timestamp() ~ ')', 1) }}
-    group by 1, 2
+        and {{ plg_version_in_force('versions', ts_add_days('cast(account_days.day as ' ~ dbt.type_timestamp() ~ ')', 1)) }}
+),
+
+day_versions as (
+    select
+        account_id,
+        day,
+        coalesce(is_cancel_at_period_end, false) as is_cancel_at_period_end,
+        status = 'canceled' as is_canceled
+    from day_version_candidates
+    where preference = 1
 ),
 
 daily as (
@@ -105,8 +119,8 @@ daily as (
         coalesce(ticket_days.sentiment_sum, 0) as sentiment_sum,
         coalesce(ticket_days.scored_ticket_count, 0) as scored_ticket_count,
         coalesce(downgrade_days.downgrade_count, 0) as downgrade_count,
-        coalesce(day_versions.cancel_at_period_end, 0) = 1 as is_cancel_at_period_end,
-        coalesce(day_versions.is_canceled, 0) = 1 as is_canceled
+        coalesce(day_versions.is_cancel_at_period_end, false) as is_cancel_at_period_end,
+        coalesce(day_versions.is_canceled, false) as is_canceled
     from account_days
     left join activity
         on activity.account_id = account_days.account_id and activity.activity_date = account_days.day
