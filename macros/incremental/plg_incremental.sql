@@ -1,4 +1,4 @@
-{#- Incremental plumbing shared by the per-day models. -#}
+{#- Incremental plumbing shared by the per-day models; dispatched under `plg_signals`. -#}
 
 {#- delete+insert where the adapter has it cheaply (DuckDB), merge elsewhere. -#}
 {% macro plg_incremental_strategy() -%}
@@ -16,19 +16,27 @@
 {#- Adapter-only physical configs for a per-day table: BigQuery partitions by day,
     Snowflake clusters by day; DuckDB needs neither (and rejects partition_by). -#}
 {% macro plg_day_partition(column) -%}
-  {%- if target.type == 'bigquery' -%}
-    {{ return({'field': column, 'data_type': 'date', 'granularity': 'day'}) }}
-  {%- else -%}
-    {{ return(none) }}
-  {%- endif -%}
+  {{ return(adapter.dispatch('plg_day_partition', 'plg_signals')(column)) }}
+{%- endmacro %}
+
+{% macro default__plg_day_partition(column) -%}
+  {{ return(none) }}
+{%- endmacro %}
+
+{% macro bigquery__plg_day_partition(column) -%}
+  {{ return({'field': column, 'data_type': 'date', 'granularity': 'day'}) }}
 {%- endmacro %}
 
 {% macro plg_day_cluster(column) -%}
-  {%- if target.type == 'snowflake' -%}
-    {{ return([column]) }}
-  {%- else -%}
-    {{ return(none) }}
-  {%- endif -%}
+  {{ return(adapter.dispatch('plg_day_cluster', 'plg_signals')(column)) }}
+{%- endmacro %}
+
+{% macro default__plg_day_cluster(column) -%}
+  {{ return(none) }}
+{%- endmacro %}
+
+{% macro snowflake__plg_day_cluster(column) -%}
+  {{ return([column]) }}
 {%- endmacro %}
 
 {#- The first day an incremental run recomputes: the newest day already built minus the
@@ -38,6 +46,10 @@
     the warehouse received since this model's own watermark (plg_received_watermark), so
     an event that arrives weeks late is counted without a --full-refresh (issue 17.2). -#}
 {% macro plg_incremental_start(day_column, changes=none, changes_day_column='activity_date') -%}
+  {{ return(adapter.dispatch('plg_incremental_start', 'plg_signals')(day_column, changes, changes_day_column)) }}
+{%- endmacro %}
+
+{% macro default__plg_incremental_start(day_column, changes=none, changes_day_column='activity_date') -%}
   {%- set newest_minus_lookback = date_add_days('max(' ~ day_column ~ ')', -1 * var('plg_incremental_lookback_days')) -%}
   {%- if changes is none -%}
   (select {{ newest_minus_lookback }} from {{ this }})
@@ -60,6 +72,10 @@
     commit batches out of order). A model with no receipt yet (first run after an
     upgrade added the column) recomputes every day once. -#}
 {% macro plg_received_watermark() -%}
+  {{ return(adapter.dispatch('plg_received_watermark', 'plg_signals')()) }}
+{%- endmacro %}
+
+{% macro default__plg_received_watermark() -%}
   coalesce(
       (select {{ ts_add_days('max(last_received_at)', -1 * var('plg_incremental_lookback_days')) }} from {{ this }}),
       cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
@@ -70,6 +86,10 @@
     recent days (newest built day minus the lookback) and every older day of `changes`
     that received events since this model's watermark. -#}
 {% macro plg_recompute_days(day_column, changes, changes_day_column='activity_date') -%}
+  {{ return(adapter.dispatch('plg_recompute_days', 'plg_signals')(day_column, changes, changes_day_column)) }}
+{%- endmacro %}
+
+{% macro default__plg_recompute_days(day_column, changes, changes_day_column='activity_date') -%}
   (
       {{ day_column }} >= {{ plg_incremental_start(day_column) }}
       or {{ day_column }} in (
@@ -79,19 +99,12 @@
   )
 {%- endmacro %}
 
-{#- When an event happened, for windows and days: the client's timestamp, clamped to
-    the time the warehouse received it. An event cannot happen after it was received; a
-    client clock running ahead would otherwise date it in the future (issue 17.2).
-    A loader without a receipt time keeps the client's timestamp. -#}
-{% macro plg_event_time(occurred_at, received_at) -%}
-  case
-      when {{ received_at }} is not null and {{ occurred_at }} > {{ received_at }} then {{ received_at }}
-      else {{ occurred_at }}
-  end
-{%- endmacro %}
-
 {#- Optional lower bound for the first build (var plg_history_start_date). -#}
 {% macro plg_history_filter(date_expr) -%}
+  {{ return(adapter.dispatch('plg_history_filter', 'plg_signals')(date_expr)) }}
+{%- endmacro %}
+
+{% macro default__plg_history_filter(date_expr) -%}
   {%- if var('plg_history_start_date', none) -%}
     and {{ date_expr }} >= cast('{{ var("plg_history_start_date") }}' as date)
   {%- endif -%}
