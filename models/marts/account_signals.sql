@@ -93,6 +93,8 @@ final as (
         cast(churn.risk_band as {{ dbt.type_string() }}) as risk_band,
         cast(churn.is_at_risk as {{ dbt.type_boolean() }}) as is_at_risk,
         cast(churn.at_risk_since as {{ dbt.type_timestamp() }}) as at_risk_since,
+        cast(coalesce(churn.risk_state, 'none') as {{ dbt.type_string() }}) as risk_state,
+        cast(churn.risk_state_reason as {{ dbt.type_string() }}) as risk_state_reason,
         cast(churn.risk_reasons as {{ dbt.type_string() }}) as risk_reasons,
         cast(churn.is_recovered as {{ dbt.type_boolean() }}) as is_recovered,
         cast(churn.recovered_at as {{ dbt.type_timestamp() }}) as recovered_at,
