@@ -91,10 +91,14 @@
 
 {% macro default__plg_recompute_days(day_column, changes, changes_day_column='activity_date') -%}
   (
-      {{ day_column }} >= {{ plg_incremental_start(day_column) }}
-      or {{ day_column }} in (
-          select {{ changes_day_column }} from {{ changes }}
-          where last_received_at >= {{ plg_received_watermark() }}
+      -- a plain lower bound first, so the warehouse can skip older partitions
+      {{ day_column }} >= {{ plg_incremental_start(day_column, changes, changes_day_column) }}
+      and (
+          {{ day_column }} >= {{ plg_incremental_start(day_column) }}
+          or {{ day_column }} in (
+              select {{ changes_day_column }} from {{ changes }}
+              where last_received_at >= {{ plg_received_watermark() }}
+          )
       )
   )
 {%- endmacro %}

@@ -23,15 +23,49 @@ users as (
     select user_id, account_id from {{ ref('stg_app__users') }}
 ),
 
+{% if is_incremental() %}
+-- events the warehouse received since this model's newest receipt minus the lookback:
+-- filtered on the stored columns first, so only those rows pay for the clamp
+newly_received as (
+    select
+        cast({{ plg_event_time('occurred_at', 'received_at') }} as date) as activity_date
+    from events
+    where received_at >= {{ plg_received_watermark() }}
+       or (received_at is null and occurred_at >= {{ plg_received_watermark() }})
+),
+
+changed_days as (
+    select distinct activity_date from newly_received
+),
+
+recompute_from as (
+    select least(
+        {{ plg_incremental_start('activity_date') }},
+        coalesce((select min(activity_date) from changed_days), {{ plg_incremental_start('activity_date') }})
+    ) as first_day
+),
+
+-- clamping only moves an event earlier, so an event of a recomputed day never has an
+-- occurred_date before the first such day: a bound on the stored (partitioned) day
+candidates as (
+    select *
+    from events
+    where occurred_date >= (select first_day from recompute_from)
+),
+{% else %}
+candidates as (
+    select * from events
+),
+{% endif %}
+
 timed as (
     select
         user_id,
         event_account_id,
         event_name,
-        occurred_date,
         {{ plg_event_time('occurred_at', 'received_at') }} as activity_at,
         coalesce(received_at, occurred_at) as received_at
-    from events
+    from candidates
 ),
 
 dated as (
@@ -43,36 +77,14 @@ dated as (
     {{ plg_history_filter('cast(activity_at as date)') }}
 ),
 
-{% if is_incremental() %}
-changed_days as (
-    select distinct activity_date
-    from dated
-    where received_at >= {{ plg_received_watermark() }}
-),
-
-recompute_from as (
-    select least(
-        {{ plg_incremental_start('activity_date') }},
-        coalesce((select min(activity_date) from changed_days), {{ plg_incremental_start('activity_date') }})
-    ) as first_day
-),
-
 in_scope as (
     select *
     from dated
-    -- clamping only moves an event earlier, so this bound on the stored (partitioned)
-    -- day is safe and lets the warehouse skip older partitions
-    where occurred_date >= (select first_day from recompute_from)
-      and (
-          activity_date >= {{ plg_incremental_start('activity_date') }}
-          or activity_date in (select activity_date from changed_days)
-      )
+    {% if is_incremental() %}
+    where activity_date >= {{ plg_incremental_start('activity_date') }}
+       or activity_date in (select activity_date from changed_days)
+    {% endif %}
 ),
-{% else %}
-in_scope as (
-    select * from dated
-),
-{% endif %}
 
 final as (
     select
