@@ -69,17 +69,32 @@
     client clock: every such model stores `last_received_at` (the newest receipt time of
     the events behind each row), and a run recomputes the days holding events received
     since its own newest receipt minus plg_incremental_lookback_days (for loaders that
-    commit batches out of order). A model with no receipt yet (first run after an
-    upgrade added the column) recomputes every day once. -#}
+    commit batches out of order). A model with no receipt yet (its first run after an
+    upgrade added the column) recomputes every day once, without a --full-refresh. -#}
 {% macro plg_received_watermark() -%}
   {{ return(adapter.dispatch('plg_received_watermark', 'plg_signals')()) }}
 {%- endmacro %}
 
 {% macro default__plg_received_watermark() -%}
+  {#- A table built before the column existed (an upgrade) has no watermark: everything
+      counts as newly received once, and on_schema_change adds the column. -#}
+  {%- set has_watermark = true -%}
+  {#- in a unit test `this` is the name of the given rows, not a relation -#}
+  {%- if execute and is_incremental() and this is not string -%}
+    {%- set relation = load_relation(this) -%}
+    {%- if relation is not none -%}
+      {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+      {%- set has_watermark = 'last_received_at' in names -%}
+    {%- endif -%}
+  {%- endif -%}
+  {%- if has_watermark -%}
   coalesce(
       (select {{ ts_add_days('max(last_received_at)', -1 * var('plg_incremental_lookback_days')) }} from {{ this }}),
       cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
   )
+  {%- else -%}
+  cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
+  {%- endif -%}
 {%- endmacro %}
 
 {#- Where-clause for a sparse per-day model (one row per entity and active day): the
