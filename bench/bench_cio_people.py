@@ -54,9 +54,9 @@ def build_demo(path: Path) -> None:
     steps = [
         [str(BIN / "plg-sync"), "demo-data", "--scale", "tiny", "--path", str(path)],
         [str(BIN / "dbt"), "seed", "--quiet", "--target-path", str(target)],
-        [str(BIN / "dbt"), "run", "--quiet", "--target-path", str(target)]
-        + ["--select", "+sync_customerio_people"],
+        [str(BIN / "dbt"), "run", "--quiet", "--target-path", str(target), "--select"],
     ]
+    steps[-1].append("+sync_customerio_people")
     for cmd in steps:
         subprocess.run(cmd, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL)
 
@@ -148,7 +148,9 @@ def run_once(root: Path, db: Path, records: int, sink: str, profile: Path | None
                 "ops_per_request": records / max(1, accepted),
                 "bytes_per_op": t.pop("op_bytes") * accepted / max(1, records),
             }
-    return summarise(t | {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak / 2**20, "records": records})
+    return summarise(
+        t | {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak / 2**20, "records": records}
+    )
 
 
 def _children_cpu() -> float:

@@ -66,10 +66,13 @@ class Backend(ABC):
     def column_names(self, relation: str) -> list[str]:
         """Column names of a table or view (lower-case), without reading rows."""
 
-    def column_types(self, relation: str) -> dict[str, str] | None:
-        """Column name -> SQL type (upper-case) of a table, for warehouse-built payloads;
-        None where the backend does not build them (its dialect has no JSON templates)."""
-        return None
+    def column_types(self, relation: str) -> dict[str, str | None]:
+        """Column name (lower-case) -> the warehouse's type name, None where unknown.
+
+        The state-table contract check compares these with `STATE_TABLES`; a backend that
+        cannot tell types cheaply keeps this default and only column presence is checked.
+        """
+        return dict.fromkeys(self.column_names(relation))
 
     def transaction(self, statements: Sequence[tuple[str, Params]]) -> None:
         """Run statements atomically (a checkpoint: state, errors and lease together)."""

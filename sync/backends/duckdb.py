@@ -120,8 +120,9 @@ class DuckDBBackend(Backend):
         rel = self._run(self._con, f"select * from {relation} where 1 = 0", None)
         return [d[0].lower() for d in rel.description]
 
-    def column_types(self, relation: str) -> dict[str, str]:
-        return {r[0].lower(): str(r[1]).upper() for r in self.query(f"describe {relation}")}
+    def column_types(self, relation: str) -> dict[str, str | None]:
+        rel = self._run(self._con, f"select * from {relation} where 1 = 0", None)
+        return {d[0].lower(): str(d[1]) for d in rel.description}
 
     def close(self) -> None:
         self._con.close()
