@@ -412,10 +412,39 @@ def stats(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
+def push_share(kind: str, records: int, repeat: int) -> None:
+    """`plg-sync run` to one stand-in `repeat` times: records/s over the send window against
+    the ceiling its published limit implies (as bench/run_all.py computes it)."""
+    ceiling = {"hubspot": 190 / 10 * 100, "salesforce": 20 * 200}[kind]
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    with tempfile.TemporaryDirectory(prefix="plg-peers-") as tmp:
+        root = Path(tmp)
+        db = make_warehouse(root, records)
+        runs = [push_plg(root, db, kind, records) for _ in range(repeat)]
+    rates = []
+    for r in runs:
+        writes = max(2, r["requests"] - r["throttled"])
+        rates.append(r["records"] * (writes - 1) / writes / r["send_s"])
+    after = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"{kind}: {records:,} records x {repeat}, load {load} -> {after}: records/s "
+        f"{stats(rates)}, share of the {ceiling:,.0f}/s ceiling "
+        f"{statistics.median(rates) / ceiling:.1%} (min {min(rates) / ceiling:.1%}); "
+        f"429s {[r['throttled'] for r in runs]}, duplicates {max(r['duplicates'] for r in runs)}, "
+        f"lost {max(r['lost'] for r in runs)}, peak RSS MB {[round(r['peak_rss_mb']) for r in runs]}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--push", choices=["hubspot", "salesforce"], help="share of ceiling only")
+    ap.add_argument("--records", type=int, default=30_000)
+    ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
+    if args.push:
+        push_share(args.push, args.records, args.repeat)
+        return
     with tempfile.TemporaryDirectory(prefix="plg-peers-") as tmp:
         root = Path(tmp)
         db = make_warehouse(root, 20_000 if args.quick else 100_000)
