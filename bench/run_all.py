@@ -28,7 +28,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench import bench_diff, bench_peers  # noqa: E402
+from bench import bench_cio_people, bench_diff, bench_peers  # noqa: E402
 
 CIO_LIMIT_RPS, CIO_MAX_BATCH = 100, 500_000
 HUBSPOT_CEILING = 190 / 10 * 100  # 190 requests / 10 s x 100 inputs
@@ -43,6 +43,8 @@ FULL = {
     "big": 1_000_000,
     "naive": 2_000,
     "drt": 200,
+    "cio_people": 200_000,
+    "cio_people_big": 1_000_000,
 }
 QUICK = {
     "scales": ["tiny", "small"],
@@ -53,6 +55,8 @@ QUICK = {
     "big": 50_000,
     "naive": 300,
     "drt": 40,
+    "cio_people": 20_000,
+    "cio_people_big": 50_000,
 }
 
 
@@ -174,6 +178,44 @@ def run_push(sizes: dict[str, Any], repeat: int) -> dict[str, Any]:
             r["rate_wall"] = r["records"] / r["wall_s"]
         out["plg_same_drt"] = _agg(same_hs)
     out["load_before"], out["load_after"] = load, _load()
+    return out
+
+
+def run_cio_people(sizes: dict[str, Any], repeat: int) -> dict[str, Any]:
+    """Customer.io people sync from the demo model: neutral sink (repeat), validating
+    stand-in (once), and the big run for peak RSS (once). One demo build serves all."""
+    with tempfile.TemporaryDirectory(prefix="plg-bench-cio-demo-") as tmp:
+        demo = Path(tmp) / "demo.duckdb"
+        bench_cio_people.build_demo(demo)
+        n, big = sizes["cio_people"], sizes["cio_people_big"]
+        return {
+            "neutral": bench_cio_people.bench(n, repeat, "neutral", demo, None),
+            "standin": bench_cio_people.bench(n, 1, "standin", demo, None),
+            "big": bench_cio_people.bench(big, 1, "neutral", demo, None),
+        }
+
+
+def cio_people_section(res: dict[str, Any]) -> list[str]:
+    """The table of `run_cio_people` (also used for hand-run results, see bench/notes.md)."""
+    out = [
+        "| sink | records | runs | ops/request | bytes/op | ceiling ops/s (100 req/s x ops/request) "
+        "| records/s | share of ceiling | requests/s | 429s | CPU s of the run | wall s "
+        "| peak RSS MB | dup / lost | load before -> after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key in ("neutral", "standin", "big"):
+        r = res.get(key)
+        if not r:
+            continue
+        s = r["stats"]
+        out.append(
+            f"| {r['sink']} | {r['records']:,} | {len(r['runs'])} | {_f(s['ops_per_request'])} "
+            f"| {_f(s['bytes_per_op'])} | {_f(s['ceiling'])} | {_f(s['rate'])} "
+            f"| {_f(s['share'], 1, 100)}% | {_f(s['requests_per_s'], 1)} | {_f(s['throttled'])} "
+            f"| {_f(s['cpu_s'], 1)} | {_f(s['wall_s'], 1)} | {_f(s['peak_rss_mb'])} "
+            f"| {s['duplicates']['max']:,.0f} / {s['lost']['max']:,.0f} "
+            f"| {r['load_before']} -> {r['load_after']} |"
+        )
     return out
 
 
@@ -503,6 +545,21 @@ def render(res: dict[str, Any], img_rel: str, names: dict[str, str]) -> str:
             f"| {drt['requests']['median'] / same_d['requests']['median']:,.0f}x |",
             "",
         ]
+    cio = res.get("cio_people")
+    if cio:
+        out += [
+            "## Customer.io people sync from the demo model (neutral sink and stand-in)",
+            "",
+            "`bench/bench_cio_people.py`: the demo's `sync_customerio_people` rows (dbt, `tiny` "
+            "scale) repeated with new keys, one `plg-sync run` process per run from empty "
+            "state. The neutral sink (`bench/neutral_sink.py`) only reads each body, counts "
+            "operations and answers `200 {}`, enforcing 100 requests/s; the stand-in also "
+            "validates every operation. Ceiling = 100 requests/s x the operations per request "
+            "actually sent.",
+            "",
+            *cio_people_section(cio),
+            "",
+        ]
     out += [res.get("notes", "")]
     return "\n".join(out) + "\n"
 
@@ -511,7 +568,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes, under 5 minutes")
     ap.add_argument("--repeat", type=int, help="runs per figure (default 3; 1 with --quick)")
-    ap.add_argument("--sections", nargs="+", default=["build", "diff", "push"])
+    ap.add_argument("--sections", nargs="+", default=["build", "diff", "push", "cio_people"])
     ap.add_argument(
         "--build-json", type=Path, nargs="+", help="reuse bench_build.py --json output(s)"
     )
@@ -549,6 +606,8 @@ def main() -> None:
             res["diff"] = run_diff(sizes["diff_rows"], args.repeat)
         if "push" in args.sections:
             res["push"] = run_push(sizes, args.repeat)
+        if "cio_people" in args.sections:
+            res["cio_people"] = run_cio_people(sizes, args.repeat)
         (results_dir / "results.json").write_text(json.dumps(res, indent=1, default=str))
     if args.notes.exists() and not args.quick:
         res["notes"] = args.notes.read_text()
