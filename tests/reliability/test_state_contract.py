@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.reliability.conftest import FULL
 from tests.sync.conftest import Project
 
 
@@ -39,6 +40,8 @@ def _first_run(project: Project) -> None:
 def test_a_state_table_altered_by_hand_is_named_with_its_column_and_the_fix(
     project: Project, table: str, column: str, alter: str, shown: str, command: str
 ) -> None:
+    if command != "run" and table not in ("sync_leases", "sync_state") and not FULL:
+        pytest.skip("quick subset: plan/status on two tables; all under make reliability")
     _first_run(project)
     project.update_model("score < 5", "plan = 'pro'")
     project.sql(f"alter table plg_sync.{table} {alter}")
