@@ -1,0 +1,82 @@
+"""Load the vendors' schemas kept under tests/contracts/ and check JSON against them.
+
+One place for the contract tests and the stand-ins: both validate with the same files, so a
+stand-in can never accept what the vendor's own schema refuses. Every file names its source
+(repository + path + commit, or the documentation URLs) and the date it was read.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+
+HERE = Path(__file__).resolve().parent
+
+# (vendor, schema file) of each API operation the destinations call.
+CUSTOMERIO_BATCH = ("customerio", "track_v2_batch")
+HUBSPOT_COMPANIES = ("hubspot", "companies_batch_upsert")
+HUBSPOT_CONTACTS = ("hubspot", "contacts_batch_upsert")
+HUBSPOT_PROPERTIES = ("hubspot", "properties")
+SALESFORCE_UPSERT = ("salesforce", "sobject_collections_upsert")
+SLACK_WEBHOOK = ("slack", "incoming_webhook")
+
+
+@cache
+def document(vendor: str, name: str) -> dict[str, Any]:
+    """The schema file as stored (with its x-source block)."""
+    return json.loads((HERE / vendor / f"{name}.json").read_text())
+
+
+@cache
+def _validator(vendor: str, name: str, definition: str | None) -> Draft202012Validator:
+    doc = document(vendor, name)
+    root = Resource.from_contents(doc)
+    uri = f"urn:plg-contracts:{vendor}:{name}"
+    registry = Registry().with_resource(uri, root)
+    schema = {"$ref": f"{uri}#/$defs/{definition}"} if definition else {"$ref": uri}
+    return Draft202012Validator(schema, registry=registry)
+
+
+def problems(contract: tuple[str, str], instance: Any, definition: str | None = None) -> list[str]:
+    """Every way `instance` breaks the vendor's schema (empty when it conforms).
+
+    `definition` picks a `$defs` entry (a response schema, say); without it the file's
+    top-level schema (the request body) is used.
+    """
+    validator = _validator(*contract, definition)
+    found = []
+    for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+        where = "/".join(str(p) for p in error.absolute_path) or "(body)"
+        found.append(f"{where}: {_leaf_message(error)}")
+    return found
+
+
+def _leaf_message(error: Any) -> str:
+    """The most specific message: for anyOf/oneOf, the branch that matched the `type`/
+    `action` discriminators and failed deepest (jsonschema's own relevance ranking)."""
+    if error.context:
+        best = best_match(error.context, key=_relevance)
+        where = "/".join(str(p) for p in best.absolute_path)
+        return f"{best.message} (at {where})" if where else best.message
+    return error.message
+
+
+def _relevance(error: Any) -> tuple[int, int]:
+    # prefer errors that are not about the discriminating enums, then the deepest
+    discriminator = error.validator in ("enum", "const") and list(error.path)[-1:] in (
+        ["type"],
+        ["action"],
+    )
+    return (0 if discriminator else 1, len(error.absolute_path))
+
+
+def request_schema_ref(contract: tuple[str, str]) -> str:
+    doc = document(*contract)
+    operation = doc.get("x-operation") or {}
+    return str(operation.get("requestBody", ""))
