@@ -10,6 +10,8 @@ DBT_TARGET_PATH). Measured throughput per sync is printed at the end of the sess
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -165,13 +167,23 @@ class Warehouse:
         return {r["sync_key"]: r for r in self.query(f"select * from main.{name}")}
 
     def rehash(self, model: str) -> None:
-        """Recompute sync_hash exactly as the sync_hash macro does on DuckDB."""
+        """Recompute sync_hash exactly as the sync_hash macro did when dbt built the model:
+        the hash expression is taken from the model's compiled SQL in the manifest."""
+        expression = self.hash_expression(model)
         self.execute(
             f"update main.{model} as m set sync_hash = h.sync_hash from ("
             f" with final as (select * exclude (sync_hash) from main.{model})"
-            " select final.sync_key, md5(cast(to_json(final) as varchar)) as sync_hash"
+            f" select final.sync_key, {expression} as sync_hash"
             f" from final) as h where m.sync_key = h.sync_key"
         )
+
+    def hash_expression(self, model: str) -> str:
+        project = yaml.safe_load((self.project_dir / "dbt_project.yml").read_text())
+        manifest = json.loads((Path(project["target-path"]) / "manifest.json").read_text())
+        compiled = manifest["nodes"][f"model.plg_signals.{model}"]["compiled_code"]
+        found = re.search(r"final\.\*,\s*(.*?)\s+as sync_hash\s+from final", compiled, re.S)
+        assert found, f"no sync_hash expression in the compiled SQL of {model}"
+        return found.group(1)
 
     def update(self, model: str, set_: str, where: str) -> None:
         self.execute(f"update main.{model} set {set_} where {where}")
