@@ -11,6 +11,10 @@ from `random()`, so the output is identical for a seed whatever the thread count
 The shapes follow what loaders land: Segment `tracks`, Stripe subscription history as
 Fivetran lands it (`_fivetran_start/_end/_active`), a product usage export, a helpdesk
 ticket table and CRM companies.
+
+Size (~730 lines): one SQL statement per raw table plus the planted-truth table, all reading
+one set of planted parameters; kept together so a planted behaviour and the rows that
+express it are read side by side. It is demo/test tooling, not part of a sync run.
 """
 
 from __future__ import annotations
@@ -598,7 +602,8 @@ _FINAL_STEPS = [
         case when status = 'canceled' then version_start end as ended_at,
         version_start as _fivetran_start,
         coalesce(version_end - interval 1 second, timestamp '9999-12-31 23:59:59') as _fivetran_end,
-        version_end is null as _fivetran_active
+        version_end is null as _fivetran_active,
+        _t0() - interval 2 hour as _fivetran_synced
     from _plg_gen.sub_versions
     """,
     # Daily usage export: api_calls (a flow, limited per billing period) and projects
