@@ -366,15 +366,21 @@ class Salesforce(Destination):
             reason = f"Salesforce answered HTTP {status}: {body_excerpt(response)}"
             return [permanent(i.key, f"http_{status}", reason) for i in batch], []
         results = response_json(response)
-        if not isinstance(results, list) or len(results) != len(batch):
+        # UpsertResults come in request order, one per record: the position attributes each
+        # result. A list that cannot be matched that way proves nothing for any record.
+        if (
+            not isinstance(results, list)
+            or len(results) != len(batch)
+            or not all(isinstance(r, dict) and isinstance(r.get("success"), bool) for r in results)
+        ):
             reason = "Salesforce answered with a result list that does not match the records"
             return [retryable(i.key, "unmatched_results", reason) for i in batch], []
         outcomes, locked = [], []
         for item, result in zip(batch, results, strict=True):
-            if result.get("success"):
+            if result["success"]:
                 outcomes.append(Outcome.success(item.key))
                 continue
-            errors = result.get("errors") or []
+            errors = [e for e in result.get("errors") or [] if isinstance(e, dict)]
             codes = [e.get("statusCode", "") for e in errors]
             if "UNABLE_TO_LOCK_ROW" in codes:
                 locked.append(item)

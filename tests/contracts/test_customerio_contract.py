@@ -20,7 +20,7 @@ from sync.errors import DestinationError
 from sync.records import Change
 from tests.contracts.conftest import FAST, statuses
 from tests.contracts.replay import ContractStandIn, as_response, documented
-from tests.contracts.schemas import CUSTOMERIO_BATCH, problems
+from tests.contracts.schemas import CUSTOMERIO_BATCH, customerio_operation_problems, problems
 from tests.standins.base import Request, Response
 from tests.standins.spec import Spec
 
@@ -137,6 +137,7 @@ def test_the_schema_refuses_what_customerio_refuses():
     no_action = {"type": "person", "identifiers": {"id": "1"}}
     for op in (two_ids, numeric_type, no_action):
         assert problems(CUSTOMERIO_BATCH, {"batch": [op]}) != [], op
+        assert customerio_operation_problems(op) != [], op  # the stand-in's fast path
 
 
 # -- documented responses replayed -----------------------------------------------------------
@@ -175,10 +176,6 @@ def test_200_acknowledges_every_operation():
     assert result == {f"u{i}": "ok" for i in range(5)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14: a 207 without an index is not yet resolved by splitting (phase 2)",
-)
 def test_207_without_index_rejects_exactly_the_invalid_operations():
     """The documented 207 names no operation: the batch is split until each error belongs to
     one operation; those are rejected, the others acknowledged. Nothing is taken on faith."""
@@ -204,10 +201,6 @@ def test_207_with_index_rejects_the_named_operation_only():
     assert result == {"u0": "ok", "u1": "ok", "u2": "permanent", "u3": "ok"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14: a 2xx whose errors cannot be read is counted as delivered (phase 2)",
-)
 def test_207_whose_errors_cannot_be_read_makes_the_request_retryable():
     def garbled(request: Request, body: Any) -> Response:
         return Response(207, "<html>multi-status</html>", {"Content-Type": "text/html"})

@@ -210,9 +210,6 @@ def test_the_schema_refuses_a_number_where_hubspot_wants_a_string():
     ]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 14: numbers and datetimes sent as JSON numbers (phase 2)"
-)
 def test_company_upsert_matches_simple_public_object_batch_input_upsert():
     bodies, violations = sent(COMPANIES, [company(0), company(1)])
     assert violations == []
@@ -224,9 +221,6 @@ def test_company_upsert_matches_simple_public_object_batch_input_upsert():
     assert props["plg_last_seen_at"] == "2024-06-30T15:04:05.000Z"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 14: numbers and datetimes sent as JSON numbers (phase 2)"
-)
 def test_contact_upsert_matches_simple_public_object_batch_input_upsert():
     bodies, violations = sent(CONTACTS, [contact(1)])
     assert violations == []
@@ -237,7 +231,6 @@ def test_contact_upsert_matches_simple_public_object_batch_input_upsert():
     }
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14: boolean options lack `hidden` (phase 2)")
 def test_setup_creates_groups_and_properties_that_match_property_create():
     columns = {
         "sync_key": "varchar",
@@ -282,7 +275,6 @@ def test_207_with_ids_rejects_the_named_inputs_only():
     assert result == {"acct_0": "ok", "acct_1": "permanent", "acct_2": "ok"}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14: objectWriteTraceId not sent yet (phase 2)")
 def test_207_naming_the_object_write_trace_id_rejects_that_input_only():
     result, _ = replay(
         upsert_answer({"acct_2"}, "partial_failure_with_trace_id"), [company(i) for i in range(4)]
@@ -290,7 +282,6 @@ def test_207_naming_the_object_write_trace_id_rejects_that_input_only():
     assert result == {"acct_0": "ok", "acct_1": "ok", "acct_2": "permanent", "acct_3": "ok"}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14: unattributed 207 errors are not split (phase 2)")
 def test_207_without_ids_is_split_until_each_error_belongs_to_one_input():
     result, bodies = replay(
         upsert_answer({"acct_1", "acct_4"}, "partial_failure_without_ids"),

@@ -214,3 +214,11 @@ def test_429_that_persists_leaves_every_record_retryable():
 
     result, _ = replay(answer, [account(i) for i in range(2)])
     assert result == {f"acct_{i}": "retryable" for i in range(2)}
+
+
+def test_results_without_a_success_flag_prove_nothing():
+    def answer(request: Request, body: Any) -> Response:
+        return Response(200, [{"id": "001000000000001AAA"} for _ in body["records"]])
+
+    result, _ = replay(answer, [account(i) for i in range(2)])
+    assert result == {"acct_0": "retryable", "acct_1": "retryable"}

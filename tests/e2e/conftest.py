@@ -217,6 +217,51 @@ class Warehouse:
                 assert CANARY not in str(row), f"credential found in plg_sync.{table}"
 
 
+def partial_failure_round_trip(
+    warehouse: Warehouse,
+    *,
+    sync: str,
+    model: str,
+    change: str,
+    reject: Any,
+    landed: Any,
+    code: str,
+    changed: int = 6,
+) -> None:
+    """Issue 14's acceptance, for any destination: change `changed` rows, have the
+    destination refuse two of them (`reject(keys)`), and check that exactly those two are
+    in sync_errors and keep their old state while the others are acknowledged; then lift
+    the refusal and check that the next run delivers the two (`landed(key)`)."""
+    keys = sorted(warehouse.model(model))[:changed]
+    quoted = ", ".join(f"'{k}'" for k in keys)
+    warehouse.update(model, change, f"sync_key in ({quoted})")
+    state = "select sync_key, sync_hash from plg_sync.sync_state where sync_name = ?"
+    before = {r["sync_key"]: r["sync_hash"] for r in warehouse.query(state, [sync])}
+    hashes = {k: r["sync_hash"] for k, r in warehouse.model(model).items()}
+    refused = {keys[1], keys[-2]}
+    reject(refused)
+
+    runs = warehouse.run(sync, expect=None)
+    run = runs[sync]
+    assert (run["changed"], run["succeeded"], run["failed"]) == (changed, changed - 2, 2)
+    errors = [e for e in warehouse.errors(sync) if e["run_id"] == run["run_id"]]
+    assert {e["sync_key"] for e in errors} == refused
+    assert {e["error_code"] for e in errors} == {code}
+    after = {r["sync_key"]: r["sync_hash"] for r in warehouse.query(state, [sync])}
+    for key in keys:
+        expected = before[key] if key in refused else hashes[key]
+        assert after[key] == expected, (key, "old state kept" if key in refused else "acked")
+    assert not any(landed(k) for k in refused)
+    assert all(landed(k) for k in set(keys) - refused)
+
+    reject(set())
+    run = warehouse.run(sync)[sync]
+    assert (run["changed"], run["succeeded"], run["failed"]) == (2, 2, 0)
+    after = {r["sync_key"]: r["sync_hash"] for r in warehouse.query(state, [sync])}
+    assert all(after[k] == hashes[k] for k in keys)
+    assert all(landed(k) for k in keys)
+
+
 @pytest.fixture(scope="module")
 def warehouse(
     demo_warehouse: DemoWarehouse,

@@ -19,7 +19,7 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from tests.contracts.schemas import CUSTOMERIO_BATCH, problems
+from tests.contracts.schemas import customerio_operation_problems
 from tests.standins.base import Request, Response, StandIn
 
 LIMIT_ID = 150
@@ -48,7 +48,7 @@ class CustomerIoStandIn(StandIn):
         # Levers: person ids whose operations are refused as invalid (207), and whether the
         # 207 errors carry an operation index (Customer.io's documented schema has none).
         self.reject_ids: set[str] = set()
-        self.error_index = True
+        self.error_index = False
 
     def handle(self, request: Request) -> Response:
         expected = base64.b64encode(f"{self.site_id}:{self.api_key}".encode()).decode()
@@ -164,10 +164,10 @@ def _validate(op: Any) -> dict[str, str] | None:
     """Why Customer.io would refuse this operation (its schema, then its limits), or None."""
     if not isinstance(op, dict) or op.get("type") not in ("person", "object"):
         return {"reason": "invalid type", "field": "type"}
-    found = problems(CUSTOMERIO_BATCH, {"batch": [op]})
+    found = customerio_operation_problems(op)
     if found:
         field, _, message = found[0].partition(": ")
-        return {"reason": "invalid", "field": field.removeprefix("batch/0/"), "message": message}
+        return {"reason": "invalid", "field": field, "message": message}
     if len(json.dumps(op, ensure_ascii=False).encode()) > LIMIT_OPERATION:
         return {"reason": "operation too large", "field": "", "message": "over 32KB"}
     ids = op.get("identifiers") or {}

@@ -67,7 +67,7 @@ class HubSpotStandIn(StandIn):
         # as HubSpot answers an input it cannot read). `reject_ids`: id values refused with a
         # VALIDATION_ERROR. `error_context`: what a 207 error names: "ids" (the input's id),
         # "trace" (its objectWriteTraceId) or "none" (an empty context, which the schema allows).
-        self.strict_schema = False
+        self.strict_schema = True
         self.reject_ids: set[str] = set()
         self.error_context = "ids"
 
