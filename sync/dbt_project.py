@@ -56,6 +56,9 @@ class ModelRelation:
     alias: str
     columns: dict[str, str | None] = field(default_factory=dict)  # name -> data_type
     contract_enforced: bool = False
+    # column -> the values its `accepted_values` data test allows: what the model can emit
+    # (dbt build fails otherwise), so destination setup declares exactly these options.
+    enumerations: dict[str, list[str]] = field(default_factory=dict)
 
 
 class _MissingEnv(Exception):
@@ -184,9 +187,12 @@ class Manifest:
         except json.JSONDecodeError as e:
             raise ConfigError(f"{self.path}: not valid JSON ({e}); rerun `dbt build`") from None
         self._models: dict[str, list[dict[str, Any]]] = {}
+        self._enumerations: dict[str, dict[str, list[str]]] = {}
         for node in (data.get("nodes") or {}).values():
             if node.get("resource_type") == "model":
                 self._models.setdefault(node["name"], []).append(node)
+            elif node.get("resource_type") == "test":
+                self._collect_accepted_values(node)
 
     def relation(self, model: str) -> ModelRelation:
         nodes = self._models.get(model)
@@ -212,4 +218,24 @@ class Manifest:
             alias=node.get("alias") or node["name"],
             columns=columns,
             contract_enforced=bool(contract.get("enforced")),
+            enumerations=dict(self._enumerations.get(node.get("unique_id", ""), {})),
         )
+
+    def _collect_accepted_values(self, node: dict[str, Any]) -> None:
+        """Remember an `accepted_values` test (dbt's generic or dbt_utils-style) by the model
+        and column it guards; two tests on one column allow only what both allow."""
+        meta = node.get("test_metadata") or {}
+        if meta.get("name") != "accepted_values":
+            return
+        kwargs = meta.get("kwargs") or {}
+        column = node.get("column_name") or kwargs.get("column_name")
+        values = kwargs.get("values")
+        attached = node.get("attached_node")
+        if not (column and attached and isinstance(values, list)):
+            return
+        found = [str(v) for v in values]
+        per_model = self._enumerations.setdefault(attached, {})
+        key = str(column).lower()
+        if key in per_model:
+            found = [v for v in per_model[key] if v in found]
+        per_model[key] = found

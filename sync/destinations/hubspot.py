@@ -176,6 +176,19 @@ class HubSpot(Destination):
                 "on_remove: delete is not supported for HubSpot (CRM records are not deleted "
                 "by a sync); use ignore or unset"
             )
+        try:
+            enum_options = self.sync_options(sync).enum_options
+        except ValidationError:
+            enum_options = {}
+        for column, values in model_enumerations(sync).items():
+            listed = enum_options.get(column)
+            missing = [v for v in values if listed is not None and v not in listed]
+            if missing:
+                problems.append(
+                    f"options.enum_options.{column} lacks {missing}, which model {sync.model} "
+                    "can emit (its accepted_values test); add them, or drop the entry: "
+                    "`plg-sync setup` declares the property's options from the model"
+                )
         return problems
 
     def budget_note(self, planned_records: int) -> str | None:
@@ -314,12 +327,17 @@ class HubSpot(Destination):
             if column in SYNC_COLUMNS:
                 continue
             wanted[id_property if column == id_column else column] = sql_type
+        enums = model_enumerations(sync)
         for name, sql_type in wanted.items():
+            values = [] if name == id_property else enums.get(name.lower(), [])
             if name in existing:
+                actions += self._add_missing_options(object_type, existing[name], values, apply)
                 continue
             hs_type, field_type = hubspot_type(sql_type)
             if name == id_property:
                 hs_type, field_type = "string", "text"
+            elif values:  # the model's accepted_values: an enumeration with exactly those
+                hs_type, field_type = "enumeration", "select"
             body: dict[str, Any] = {
                 "name": name,
                 "label": name.replace("_", " ").capitalize(),
@@ -334,16 +352,56 @@ class HubSpot(Destination):
                     {"label": "Yes", "value": "true", "displayOrder": 0, "hidden": False},
                     {"label": "No", "value": "false", "displayOrder": 1, "hidden": False},
                 ]
+            if hs_type == "enumeration":
+                body["options"] = [_option(v, i) for i, v in enumerate(values)]
             if apply:
                 self._create(f"/crm/v3/properties/{object_type}", body)
             unique = ", unique" if name == id_property else ""
+            shown = f", options {values}" if hs_type == "enumeration" else ""
             actions.append(
-                f"{verb} {object_type} property {name!r} ({hs_type}/{field_type}{unique}) "
-                f"in group {opts.property_group!r}"
+                f"{verb} {object_type} property {name!r} ({hs_type}/{field_type}{unique}"
+                f"{shown}) in group {opts.property_group!r}"
             )
         if apply:
             self._definitions(object_type, refresh=True)
         return actions
+
+    def _add_missing_options(
+        self, object_type: str, definition: Mapping[str, Any], values: Sequence[str], apply: bool
+    ) -> list[str]:
+        """An existing enumeration property must offer every value the model can emit
+        (HubSpot refuses a value outside the options): add the missing ones, keep the rest."""
+        if definition.get("type") != "enumeration" or not values:
+            return []
+        options = [o for o in definition.get("options") or [] if isinstance(o, dict)]
+        have = {o.get("value") for o in options}
+        missing = [v for v in values if v not in have]
+        if not missing:
+            return []
+        name = definition["name"]
+        if apply:
+            merged = [
+                {
+                    "label": o.get("label") or o.get("value"),
+                    "value": o.get("value"),
+                    "displayOrder": o.get("displayOrder", i),
+                    "hidden": bool(o.get("hidden", False)),
+                }
+                for i, o in enumerate(options)
+            ] + [_option(v, len(options) + i) for i, v in enumerate(missing)]
+            path = f"/crm/v3/properties/{object_type}/{name}"
+            response = self._http.request("PATCH", path, json_body={"options": merged})
+            self._raise_for_auth(response.status_code, response)
+            if response.status_code != 200:
+                raise DestinationError(
+                    f"HubSpot refused to add options {missing} to {object_type} property "
+                    f"{name!r} (HTTP {response.status_code}): {body_excerpt(response)}"
+                )
+        verb = "added" if apply else "would add"
+        return [
+            f"{verb} options {missing} to {object_type} property {name!r} "
+            "(the model can emit them: its accepted_values test)"
+        ]
 
     def _create(self, path: str, body: dict[str, Any]) -> None:
         response = self._http.request("POST", path, json_body=body)
@@ -465,6 +523,22 @@ def _outcomes(batch: Sequence[Item], status: int, body: Any) -> list[Outcome]:
             retryable=all(c in RETRYABLE_CATEGORIES for c, _ in unattributed),
         )
     return [failed.get(item.key) or Outcome.success(item.key) for item in batch]
+
+
+def model_enumerations(sync: SyncSpec) -> dict[str, list[str]]:
+    """Model column -> values it can emit (its accepted_values test, from the manifest)."""
+    found = getattr(sync, "enumerations", None) or {}
+    return {str(c).lower(): [str(v) for v in values] for c, values in found.items()}
+
+
+def _option(value: str, order: int) -> dict[str, Any]:
+    """An `OptionInput` as HubSpot's properties schema requires it (label, value, hidden)."""
+    return {
+        "label": value.replace("_", " ").capitalize(),
+        "value": value,
+        "displayOrder": order,
+        "hidden": False,
+    }
 
 
 def _results(response: Any) -> list[dict[str, Any]]:

@@ -268,3 +268,62 @@ def test_delete_on_remove_is_refused_by_validation(hubspot):
     dest = make(hubspot)
     spec = Spec(object="companies", identifier={"plg_account_id": "account_id"}, on_remove="delete")
     assert any("on_remove" in p for p in dest.validate_sync(spec, {}))
+
+
+RISK_BANDS = ["high", "medium", "low", "none", "churned", "not_scored"]
+ENUM_COMPANIES = Spec(
+    object="companies",
+    identifier={"plg_account_id": "account_id"},
+    enumerations={"plg_risk_band": RISK_BANDS},
+)
+
+
+def test_setup_declares_enumeration_options_from_the_models_accepted_values(hubspot):
+    dest = make(hubspot)
+    actions = dest.setup(ENUM_COMPANIES, {**COLUMNS, "plg_risk_band": "varchar"}, apply=True)
+    assert any("'plg_risk_band' (enumeration/select, options" in a for a in actions)
+    prop = hubspot.properties["companies"]["plg_risk_band"]
+    assert prop["type"] == "enumeration"
+    assert [o["value"] for o in prop["options"]] == RISK_BANDS
+    assert dest.send(ENUM_COMPANIES, [company(1, plg_risk_band="churned")])[0].ok
+
+
+def test_setup_adds_a_value_the_model_can_emit_to_an_existing_enumeration(hubspot):
+    """The issue's case: a portal whose plg_risk_band lacks `churned` refuses those companies
+    until setup adds the option the model can emit."""
+    old = ["not_scored", "none", "low", "medium", "high"]
+    hubspot.add_property(
+        "companies",
+        "plg_risk_band",
+        "enumeration",
+        options=[
+            {"label": v, "value": v, "displayOrder": i, "hidden": False} for i, v in enumerate(old)
+        ],
+    )
+    dest = make(hubspot)
+    columns = {**COLUMNS, "plg_risk_band": "varchar"}
+    dest.setup(ENUM_COMPANIES, columns, apply=True)  # the rest of the properties
+    hubspot.properties["companies"]["plg_risk_band"]["options"] = [
+        {"label": v, "value": v, "displayOrder": i, "hidden": False} for i, v in enumerate(old)
+    ]
+    dest = make(hubspot)
+    assert not dest.send(ENUM_COMPANIES, [company(1, plg_risk_band="churned")])[0].ok
+    dry = dest.setup(ENUM_COMPANIES, columns, apply=False)
+    assert "would add options ['churned'] to companies property 'plg_risk_band'" in dry[0]
+    dest.setup(ENUM_COMPANIES, columns, apply=True)
+    values = [o["value"] for o in hubspot.properties["companies"]["plg_risk_band"]["options"]]
+    assert values == [*old, "churned"]
+    assert dest.send(ENUM_COMPANIES, [company(1, plg_risk_band="churned")])[0].ok
+
+
+def test_validate_flags_enum_options_that_lack_a_value_the_model_can_emit(hubspot):
+    spec = Spec(
+        object="companies",
+        identifier={"plg_account_id": "account_id"},
+        options={
+            "enum_options": {"plg_risk_band": ["not_scored", "none", "low", "medium", "high"]}
+        },
+        enumerations={"plg_risk_band": RISK_BANDS},
+    )
+    problems = make(hubspot).validate_sync(spec, COLUMNS)
+    assert any("enum_options.plg_risk_band lacks ['churned']" in p for p in problems), problems

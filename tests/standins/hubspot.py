@@ -31,6 +31,7 @@ NOW = "2026-11-29T10:00:00.000Z"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 UPSERT = re.compile(r"^/crm/v3/objects/(\w+)/batch/upsert$")
 PROPS = re.compile(r"^/crm/v3/properties/(\w+)$")
+PROP = re.compile(r"^/crm/v3/properties/(\w+)/(\w+)$")
 GROUPS = re.compile(r"^/crm/v3/properties/(\w+)/groups$")
 
 
@@ -111,6 +112,8 @@ class HubSpotStandIn(StandIn):
                     return Response(409, _error("OBJECT_ALREADY_EXISTS", f"group {name} exists"))
                 self.groups[m.group(1)].add(name)
             return Response(201, {"name": name})
+        if (m := PROP.match(path)) and request.method == "PATCH" and m.group(2) != "groups":
+            return self._update_property(m.group(1), m.group(2), request.json())
         if (m := PROPS.match(path)) and request.method == "GET":
             return Response(200, {"results": list(self.properties[m.group(1)].values())})
         if m := PROPS.match(path):
@@ -130,6 +133,19 @@ class HubSpotStandIn(StandIn):
                 self.properties[m.group(1)][body["name"]] = body
             return Response(201, body)
         return Response(404, _error("OBJECT_NOT_FOUND", f"no route {path}"))
+
+    def _update_property(self, object_type: str, name: str, body: Any) -> Response:
+        """PATCH /crm/v3/properties/{objectType}/{propertyName} (PropertyUpdate): options
+        given replace the property's options."""
+        found = problems(HUBSPOT_PROPERTIES, body, "PropertyUpdate")
+        if found and self.strict_schema:
+            return Response(400, _error("VALIDATION_ERROR", "; ".join(found)))
+        with self.lock:
+            definition = self.properties[object_type].get(name)
+            if definition is None:
+                return Response(404, _error("OBJECT_NOT_FOUND", f"no property {name}"))
+            definition.update(body)
+            return Response(200, definition)
 
     def _upsert(self, object_type: str, body: dict[str, Any]) -> Response:
         found = problems(UPSERT_SCHEMAS[object_type], body)
