@@ -102,6 +102,21 @@ def test_setup_created_typed_unique_properties(hubspot, first_runs):
     assert hubspot.properties["contacts"]["plg_signed_up_at"]["type"] == "datetime"
 
 
+def test_setup_declared_every_enumeration_value_the_models_can_emit(warehouse, hubspot, first_runs):
+    """The options come from the models' accepted_values (the manifest), so a churned
+    company, which the example's hand-written list used to refuse, lands like the others."""
+    risk = hubspot.properties["companies"]["plg_risk_band"]
+    assert risk["type"] == "enumeration"
+    assert [o["value"] for o in risk["options"]] == [
+        "high", "medium", "low", "none", "churned", "not_scored",
+    ]  # fmt: skip
+    status = hubspot.properties["contacts"]["plg_activation_status"]
+    assert {o["value"] for o in status["options"]} >= {"activated", "stalled"}
+    bands = {r["plg_risk_band"] for r in warehouse.model("sync_crm_companies").values()}
+    assert "churned" in bands, "the demo data plants churned accounts"
+    assert first_runs["hs_companies"]["failed"] == 0
+
+
 def test_first_run_lands_every_company_with_hubspot_formatting(warehouse, hubspot, first_runs):
     companies = warehouse.model("sync_crm_companies")
     assert first_runs["hs_companies"]["status"] == "succeeded"
