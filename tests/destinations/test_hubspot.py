@@ -327,3 +327,19 @@ def test_validate_flags_enum_options_that_lack_a_value_the_model_can_emit(hubspo
     )
     problems = make(hubspot).validate_sync(spec, COLUMNS)
     assert any("enum_options.plg_risk_band lacks ['churned']" in p for p in problems), problems
+
+
+def test_numbers_are_plain_decimal_text_never_exponents_or_json_numbers():
+    from decimal import Decimal
+
+    from sync.destinations.hubspot import property_text
+
+    assert property_text(225.0) == "225"
+    assert property_text(Decimal("225.50")) == "225.5"
+    assert property_text(Decimal("1E+2")) == "100"
+    assert property_text(1e-7) == "0.0000001"
+    assert property_text(-0.0) == "0"
+    assert property_text(15) == "15"
+    assert property_text(True) == "true"
+    assert property_text(date(2024, 7, 1), "datetime") == "2024-07-01T00:00:00.000Z"
+    assert property_text(datetime(2024, 7, 1, 18, 30), "date") == "2024-07-01"
