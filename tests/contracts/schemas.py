@@ -131,3 +131,55 @@ def _operation_problems(shape_json: str) -> tuple[str, ...]:
     if definition is None:
         return (f"action: {op.get('type')!r}/{op.get('action')!r} is not an operation we know",)
     return tuple(problems(CUSTOMERIO_BATCH, op, definition))
+
+
+def fast_problems(
+    contract: tuple[str, str],
+    instance: Any,
+    definition: str | None = None,
+    *,
+    free: frozenset[str] = frozenset(),
+    keep: frozenset[str] = frozenset(),
+) -> list[str]:
+    """`problems`, cached by the instance's shape, for the stand-ins' hot paths.
+
+    Valid for schemas that constrain only keys, JSON types and the enums of the keys in
+    `keep` (HubSpot batch upsert, Salesforce sObject Collections): strings become "" (but
+    `keep` keys), numbers 0 / 0.5, maps under a `free` key become {}, and a list keeps one
+    copy of each distinct item shape (none of these schemas bounds a list's length here;
+    the stand-ins check the documented batch limits themselves). Not for schemas with
+    length limits (Slack's Block Kit). When the shape fails, the real instance is validated
+    so the messages quote its own values.
+    """
+    shape = json.dumps(_reduce(instance, "", free, keep), sort_keys=True)
+    if _shape_problems(contract, definition, shape):
+        return problems(contract, instance, definition)
+    return []
+
+
+def _reduce(value: Any, key: str, free: frozenset[str], keep: frozenset[str]) -> Any:
+    if isinstance(value, dict):
+        if key in free:
+            return {}
+        return {k: _reduce(v, k, free, keep) for k, v in value.items()}
+    if isinstance(value, list):
+        items: list[Any] = []
+        for v in value:
+            reduced = _reduce(v, "", free, keep)
+            if reduced not in items:
+                items.append(reduced)
+        return items
+    if isinstance(value, str):
+        return value if key in keep else ""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return 0
+    if isinstance(value, float):
+        return 0.5
+    return value
+
+
+@cache
+def _shape_problems(contract: tuple[str, str], definition: str | None, shape: str) -> bool:
+    return bool(problems(contract, json.loads(shape), definition))

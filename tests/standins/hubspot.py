@@ -21,6 +21,7 @@ from tests.contracts.schemas import (
     HUBSPOT_COMPANIES,
     HUBSPOT_CONTACTS,
     HUBSPOT_PROPERTIES,
+    fast_problems,
     problems,
 )
 from tests.standins.base import Request, Response, StandIn
@@ -148,7 +149,7 @@ class HubSpotStandIn(StandIn):
             return Response(200, definition)
 
     def _upsert(self, object_type: str, body: dict[str, Any]) -> Response:
-        found = problems(UPSERT_SCHEMAS[object_type], body)
+        found = fast_problems(UPSERT_SCHEMAS[object_type], body)
         if found and self.strict_schema:
             return Response(400, _error("VALIDATION_ERROR", "Invalid input JSON: " + found[0]))
         inputs = body.get("inputs") or []

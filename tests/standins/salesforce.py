@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 
 import jwt
 
-from tests.contracts.schemas import SALESFORCE_UPSERT, problems
+from tests.contracts.schemas import SALESFORCE_UPSERT, fast_problems
 from tests.standins.base import Request, Response, StandIn
 
 UPSERT = re.compile(r"^/services/data/v[\d.]+/composite/sobjects/(\w+)/(\w+)$")
@@ -132,7 +132,7 @@ class SalesforceStandIn(StandIn):
         )
 
     def _upsert(self, obj: str, ext_field: str, body: dict[str, Any]) -> Response:
-        found = problems(SALESFORCE_UPSERT, body)
+        found = fast_problems(SALESFORCE_UPSERT, body)
         if found:  # the guide: a request that is not well formed gets 400 as a whole
             return Response(400, [{"errorCode": "JSON_PARSER_ERROR", "message": found[0]}])
         records = body.get("records") or []
