@@ -59,6 +59,10 @@
     no session output format and no engine's rendering can change them; declared integers
     go through bigint; everything else is cast to the string type. -#}
 {% macro plg_hash_text(expression, data_type) -%}
+  {{ return(adapter.dispatch('plg_hash_text', 'plg_signals')(expression, data_type)) }}
+{%- endmacro %}
+
+{% macro default__plg_hash_text(expression, data_type) -%}
   {%- set t = (data_type or '') | lower -%}
   {%- if t.startswith('timestamp') or t.startswith('datetime') -%}
     {%- set epoch = "cast('1970-01-01 00:00:00' as " ~ dbt.type_timestamp() ~ ")" -%}
