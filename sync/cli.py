@@ -66,15 +66,18 @@ _select = click.option(
 def _run_and_report(
     ctx: click.Context, select: Sequence[str], options: Any, show_plan: bool
 ) -> None:
+    from sync import interrupt
     from sync.engine import Engine
     from sync.output import make_reporter
 
-    ws = _workspace(ctx)
-    try:
-        syncs = ws.config.select(select)
-        results = Engine(ws, make_reporter(ctx.obj["log_format"])).run(syncs, options)
-    finally:
-        ws.close()
+    # SIGTERM/SIGINT stop sending, checkpoint, mark the run interrupted, release the lease
+    with interrupt.handle_signals():
+        ws = _workspace(ctx)
+        try:
+            syncs = ws.config.select(select)
+            results = Engine(ws, make_reporter(ctx.obj["log_format"])).run(syncs, options)
+        finally:
+            ws.close()
     _print_results(ctx, results, show_plan)
     first_error = next((r.error for r in results if r.error), None)
     if first_error is not None:
@@ -207,6 +210,35 @@ def setup(ctx: click.Context, destination: str, apply: bool) -> None:
             columns = {k: v or "" for k, v in ws.model_columns(sync).items()}
             for action in dest.setup(sync, columns, apply):
                 click.echo(f"{sync.name}: {action}")
+    finally:
+        ws.close()
+    if not apply:
+        click.echo("(dry run: rerun with --apply to make these changes)")
+
+
+@cli.command("repair-state")
+@click.option("--apply", is_flag=True, help="Rebuild the tables (default: only show the plan).")
+@click.pass_context
+def repair_state(ctx: click.Context, apply: bool) -> None:
+    """Bring state tables altered by hand back to their documented contract.
+
+    Missing columns are added; retyped ones are cast back in a rebuilt table (the old table
+    is kept as a copy); leases are recreated. Says which records, if any, would be resent.
+    """
+    ws = _workspace(ctx)
+    try:
+        state = ws.state
+        steps = state.repair_plan()
+        if not steps:
+            click.echo("state tables match the contract (docs/state-tables.md): nothing to do")
+            return
+        for step in steps:
+            name = f"{ws.config.state_schema}.{step.table}"
+            click.echo(f"{name}: {step.problems}")
+            click.echo(f"  -> {step.action}: {step.consequence}")
+        if apply:
+            state.repair(steps)
+            click.echo("repaired: the state tables match the contract again")
     finally:
         ws.close()
     if not apply:

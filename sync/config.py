@@ -39,6 +39,8 @@ class Guardrails(_Strict):
 
     max_removed_share: float = Field(0.2, ge=0, le=1)
     max_shrink_share: float = Field(0.3, ge=0, le=1)
+    # sync_state rows lost since the last run (dropped or truncated by hand): resends them all
+    max_state_loss_share: float = Field(0.2, ge=0, le=1)
 
 
 class DbtConfig(_Strict):

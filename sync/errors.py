@@ -63,6 +63,13 @@ class FailedRecordsError(PlgSyncError):
     exit_code = 7
 
 
+class InterruptedRunError(PlgSyncError):
+    """SIGTERM/SIGINT: sending stopped, acknowledged records were checkpointed, the run is
+    marked `interrupted` and its lease released; the next run sends the rest."""
+
+    exit_code = 8
+
+
 EXIT_CODES: dict[int, str] = {
     0: "ok: every planned record was delivered (or failures stayed under the threshold)",
     1: "unexpected error (a bug: please report it with the log)",
@@ -72,4 +79,5 @@ EXIT_CODES: dict[int, str] = {
     5: "guardrail tripped: too many removals or the model shrank; rerun with --allow-mass-change",
     6: "destination error: auth, setup or connectivity",
     7: "failed records above the sync's threshold; they stay unsynced and are retried next run",
+    8: "interrupted (SIGTERM/SIGINT): acknowledged records kept, lease released; rerun to finish",
 }

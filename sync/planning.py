@@ -181,3 +181,28 @@ def failures_over_threshold(sync: SyncConfig, failed: int, attempted: int) -> st
             f"failed; max_failed_share is {sync.max_failed_share:.1%}"
         )
     return None
+
+
+def state_loss_problem(
+    sync: SyncConfig, state_rows: int, baseline: int | None, state_table: str
+) -> str | None:
+    """A message when the sync's state lost rows since its last run (None if it did not).
+
+    State only shrinks by acknowledged removals, which the removal guardrail already bounds,
+    so a sync with a successful run whose state is empty or much smaller than after its
+    latest run had it dropped, truncated or deleted by hand, and every lost record would be
+    resent as new: for HubSpot that can burn a day's API budget.
+    """
+    if not baseline or state_rows >= baseline:
+        return None
+    lost = (baseline - state_rows) / baseline
+    if lost <= sync.guardrails.max_state_loss_share:
+        return None
+    return (
+        f"sync {sync.name!r}: its state ({state_table}) has {state_rows} rows but had "
+        f"{baseline} after its latest run ({lost:.0%} lost; the guardrail "
+        f"max_state_loss_share is {sync.guardrails.max_state_loss_share:.0%}): the rows were "
+        "dropped, truncated or deleted outside plg-sync, and the records they tracked would "
+        "be resent as new. Restore the table if you can; to resend them, rerun with "
+        "--full-resync"
+    )

@@ -66,6 +66,14 @@ class Backend(ABC):
     def column_names(self, relation: str) -> list[str]:
         """Column names of a table or view (lower-case), without reading rows."""
 
+    def column_types(self, relation: str) -> dict[str, str | None]:
+        """Column name (lower-case) -> the warehouse's type name, None where unknown.
+
+        The state-table contract check compares these with `STATE_TABLES`; a backend that
+        cannot tell types cheaply keeps this default and only column presence is checked.
+        """
+        return dict.fromkeys(self.column_names(relation))
+
     def transaction(self, statements: Sequence[tuple[str, Params]]) -> None:
         """Run statements atomically (a checkpoint: state, errors and lease together)."""
         self.execute("begin")

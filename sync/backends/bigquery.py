@@ -187,6 +187,10 @@ class BigQueryBackend(Backend):
         rows = self._result(self._job(f"select * from {relation} limit 0", None))
         return [f.name.lower() for f in rows.schema]
 
+    def column_types(self, relation: str) -> dict[str, str | None]:
+        rows = self._result(self._job(f"select * from {relation} limit 0", None))
+        return {f.name.lower(): f.field_type for f in rows.schema}
+
     def transaction(self, statements: Sequence[tuple[str, Params]]) -> None:
         """One script: parameters are renumbered so each statement keeps its own values."""
         merged = Params("named")

@@ -111,5 +111,9 @@ class DuckDBBackend(Backend):
         rel = self._run(self._con, f"select * from {relation} where 1 = 0", None)
         return [d[0].lower() for d in rel.description]
 
+    def column_types(self, relation: str) -> dict[str, str | None]:
+        rel = self._run(self._con, f"select * from {relation} where 1 = 0", None)
+        return {d[0].lower(): str(d[1]) for d in rel.description}
+
     def close(self) -> None:
         self._con.close()

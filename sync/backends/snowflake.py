@@ -108,5 +108,20 @@ class SnowflakeBackend(Backend):
         finally:
             cur.close()
 
+    def column_types(self, relation: str) -> dict[str, str | None]:
+        from snowflake.connector.constants import FIELD_ID_TO_NAME
+
+        cur = self._cursor_execute(f"select * from {relation} where 1 = 0", None)
+        try:
+            out: dict[str, str | None] = {}
+            for d in cur.description:
+                name = FIELD_ID_TO_NAME.get(d.type_code)
+                if name == "FIXED":  # NUMBER(p, s): the scale tells integer from decimal
+                    name = f"NUMBER({d.precision or 38},{d.scale or 0})"
+                out[d.name.lower()] = name
+            return out
+        finally:
+            cur.close()
+
     def close(self) -> None:
         self._con.close()

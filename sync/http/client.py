@@ -32,6 +32,8 @@ from typing import Any, TypeVar
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from sync import interrupt
+from sync.http.breaker import CircuitBreaker
 from sync.http.errors import RetrySignal, TransientHttpError
 from sync.http.pacing import PacingOptions, gate_for
 from sync.http.urls import check_url, describe_url
@@ -105,7 +107,7 @@ class HttpClient:
         auth: httpx.Auth | tuple[str, str] | None = None,
         headers: dict[str, str] | None = None,
         retry_statuses: frozenset[int] = RETRY_STATUSES,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = interrupt.sleep,
     ) -> None:
         check_url(base_url)
         self.base_url = base_url.rstrip("/")
@@ -116,6 +118,11 @@ class HttpClient:
         self._sleep = sleep
         self._stats_lock = threading.Lock()
         self._gate = gate_for(limit_key, pacing)
+        self.breaker = CircuitBreaker(
+            describe_url(self.base_url),
+            pacing.unreachable_after_failures,
+            pacing.unreachable_after_seconds,
+        )
         self._client = httpx.Client(
             base_url=self.base_url,
             auth=auth,
@@ -175,8 +182,10 @@ class HttpClient:
         pause = gate.pause_until - time.monotonic()
         if pause > 0:
             self._sleep(pause)
+        interrupt.check()  # SIGTERM/SIGINT: start no new attempt
         gate.limiter.try_acquire(self.limit_key)
         with gate.in_flight:
+            started = self.breaker.before_attempt()  # open: DestinationUnreachable (exit 6)
             with self._stats_lock:
                 self.stats.requests += 1
                 self.stats.bytes_sent += len(content or b"")
@@ -185,13 +194,14 @@ class HttpClient:
                     method, url, content=content, data=data, headers=headers
                 )
             except httpx.TimeoutException:
-                raise RetrySignal(
-                    "timeout", f"no answer within {self.pacing.timeout_seconds:g}s"
-                ) from None
+                message = f"no answer within {self.pacing.timeout_seconds:g}s"
+                self.breaker.failure(started, f"timeout: {message}")
+                raise RetrySignal("timeout", message) from None
             except httpx.TransportError as exc:
-                raise RetrySignal(
-                    "connection_error", redact(f"{type(exc).__name__}: {exc}")
-                ) from None
+                message = redact(f"{type(exc).__name__}: {exc}")
+                self.breaker.failure(started, message)
+                raise RetrySignal("connection_error", message) from None
+            self.breaker.success()
         status = response.status_code
         if status in self.retry_statuses:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))

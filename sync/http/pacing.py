@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field
 from pyrate_limiter import Limiter, Rate, StateBucket, TokenBucket
 
+from sync.http.breaker import DEFAULT_FAILURES, DEFAULT_SECONDS
+
 
 class PacingOptions(BaseModel):
     """Pacing and retry knobs every HTTP destination accepts; defaults are set per vendor.
@@ -34,6 +36,9 @@ class PacingOptions(BaseModel):
     backoff_initial_seconds: float = Field(0.5, ge=0)
     backoff_max_seconds: float = Field(30.0, ge=0)
     max_retry_after_seconds: float = Field(120.0, ge=0)
+    # circuit breaker (sync.http.breaker): stop the sync with exit 6 when the host is unreachable
+    unreachable_after_failures: int = Field(DEFAULT_FAILURES, ge=1)
+    unreachable_after_seconds: float = Field(DEFAULT_SECONDS, gt=0)
 
 
 @dataclass

@@ -20,7 +20,7 @@ SYNC = Path(__file__).resolve().parents[2] / "sync"
 # Lower number = lower layer. Every module of sync/ must be placed (a new module gets a layer
 # on purpose, not by accident); prefixes match a package and everything in it.
 LAYERS: list[tuple[int, tuple[str, ...]]] = [
-    (0, ("sync", "sync.secrets", "sync.records", "sync.values")),
+    (0, ("sync", "sync.secrets", "sync.records", "sync.values", "sync.interrupt")),
     (1, ("sync.errors",)),
     (2, ("sync.types",)),
     (3, ("sync.http",)),

@@ -181,7 +181,8 @@ def test_snowflake_lease_blocks_and_expires(sf: SnowProject) -> None:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     leases = f"{sf.database}.plg_sync.sync_leases"
     sf.sql(
-        f"insert into {leases} values ('people', 'other', ?, ?)", [now, now + dt.timedelta(hours=1)]
+        f"insert into {leases} (sync_name, holder, acquired_at, expires_at) values ('people', 'other', ?, ?)",
+        [now, now + dt.timedelta(hours=1)],
     )
     sf.cli("run", expect=4)
     assert sf.sent_lines() == []
