@@ -299,6 +299,7 @@ class Manifest:
             found = [v for v in per_model[key] if v in found]
         per_model[key] = found
 
+
 def _node_id(node: dict[str, Any]) -> str:
     return repr(node.get("unique_id") or node.get("name") or "?")
 
