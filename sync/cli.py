@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from sync import __version__
-from sync.errors import EXIT_CODES, ConfigError
+from sync.errors import EXIT_CODES, ConfigError, WarehouseError
 from sync.secrets import redact
 
 _EPILOG = "\b\nExit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
@@ -157,9 +157,12 @@ def status(ctx: click.Context, limit: int) -> None:
 @click.pass_context
 def validate(ctx: click.Context, select: tuple[str, ...]) -> None:
     """Check sync.yml, env vars, the dbt profile and manifest, model columns against each
-    mapping, and what each destination says about its syncs. Sends nothing."""
+    mapping, that each model is built in the warehouse with sync_key and sync_hash (naming
+    the `dbt build` to run when not), and what each destination says about its syncs.
+    Sends nothing."""
     ws = _workspace(ctx)
     problems: list[str] = []
+    warehouse_down: str | None = None
     try:
         for sync in ws.config.select(select):
             try:
@@ -167,6 +170,11 @@ def validate(ctx: click.Context, select: tuple[str, ...]) -> None:
                 ws.mapping(sync)
                 dest = ws.destination(sync.destination)
                 found = dest.validate_sync(sync, {k: v or "" for k, v in columns.items()})
+                if warehouse_down is None:
+                    try:
+                        found += ws.warehouse_problems(sync)
+                    except WarehouseError as e:
+                        warehouse_down = f"cannot check the models in the warehouse: {e}"
                 problems += [f"sync {sync.name!r}: {p}" for p in found]
                 click.echo(f"{sync.name}: {'ok' if not found else 'problems'}")
             except ConfigError as e:
@@ -174,6 +182,8 @@ def validate(ctx: click.Context, select: tuple[str, ...]) -> None:
                 click.echo(f"{sync.name}: problems")
     finally:
         ws.close()
+    if warehouse_down:
+        problems.append(warehouse_down)
     if problems:
         raise ConfigError(
             f"{ws.config.path}: {len(problems)} problem(s):\n"

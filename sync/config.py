@@ -72,6 +72,14 @@ class SyncConfig(_Strict):
     # The destination's `SyncOptions` model of `options`, set by `load_config`.
     _parsed_options: BaseModel | None = PrivateAttr(default=None)
 
+    # model column -> the values its `accepted_values` test allows, from the dbt manifest
+    # (set by the Workspace when it resolves the model; destinations declare these options)
+    _enumerations: dict[str, list[str]] = PrivateAttr(default_factory=dict)
+
+    @property
+    def enumerations(self) -> dict[str, list[str]]:
+        return self._enumerations
+
     @property
     def parsed_options(self) -> BaseModel | None:
         """`options` validated by the destination's `SyncOptions` (None before load_config)."""

@@ -56,6 +56,9 @@ class ModelRelation:
     alias: str
     columns: dict[str, str | None] = field(default_factory=dict)  # name -> data_type
     contract_enforced: bool = False
+    # column -> the values its `accepted_values` data test allows: what the model can emit
+    # (dbt build fails otherwise), so destination setup declares exactly these options.
+    enumerations: dict[str, list[str]] = field(default_factory=dict)
 
 
 class _MissingEnv(Exception):
@@ -181,12 +184,15 @@ class Manifest:
             )
         self._project_dir = project_dir
         self._models: dict[str, list[dict[str, Any]]] = {}
+        self._enumerations: dict[str, dict[str, list[str]]] = {}
         for node in self._nodes(self._load()):
             if node.get("resource_type") == "model":
                 name = node.get("name")
                 if not isinstance(name, str) or not name:
                     raise self._corrupt(f"a model node has no `name` ({_node_id(node)})")
                 self._models.setdefault(name, []).append(node)
+            elif node.get("resource_type") == "test":
+                self._collect_accepted_values(node)
 
     def _corrupt(self, detail: str) -> ConfigError:
         """Every unreadable manifest says the same thing: which file, what, and the fix."""
@@ -271,7 +277,27 @@ class Manifest:
             alias=node.get("alias") or node["name"],
             columns=columns,
             contract_enforced=bool(contract.get("enforced")),
+            enumerations=dict(self._enumerations.get(node.get("unique_id", ""), {})),
         )
+
+    def _collect_accepted_values(self, node: dict[str, Any]) -> None:
+        """Remember an `accepted_values` test (dbt's generic or dbt_utils-style) by the model
+        and column it guards; two tests on one column allow only what both allow."""
+        meta = node.get("test_metadata")
+        if not isinstance(meta, dict) or meta.get("name") != "accepted_values":
+            return
+        kwargs = meta.get("kwargs") if isinstance(meta.get("kwargs"), dict) else {}
+        column = node.get("column_name") or kwargs.get("column_name")
+        values = kwargs.get("values")
+        attached = node.get("attached_node")
+        if not (column and isinstance(attached, str) and isinstance(values, list)):
+            return
+        found = [str(v) for v in values]
+        per_model = self._enumerations.setdefault(attached, {})
+        key = str(column).lower()
+        if key in per_model:
+            found = [v for v in per_model[key] if v in found]
+        per_model[key] = found
 
 
 def _node_id(node: dict[str, Any]) -> str:

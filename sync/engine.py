@@ -24,6 +24,7 @@ from sync.errors import (
     InterruptedRunError,
     LockHeldError,
     PlgSyncError,
+    WarehouseError,
 )
 from sync.output import Reporter
 from sync.planning import (
@@ -87,7 +88,10 @@ class Workspace:
         return self._destinations[name]
 
     def relation(self, sync: SyncConfig) -> ModelRelation:
-        return self.manifest.relation(sync.model)
+        rel = self.manifest.relation(sync.model)
+        # what the model can emit per enumerated column: destination setup declares these
+        sync._enumerations = {c.lower(): list(v) for c, v in rel.enumerations.items()}
+        return rel
 
     def model_columns(self, sync: SyncConfig) -> dict[str, str | None]:
         """Contract columns from the manifest when declared, else asked of the warehouse."""
@@ -96,6 +100,39 @@ class Workspace:
             return {c.lower(): t for c, t in rel.columns.items()}
         names = self.backend.column_names(self.backend.model_relation(rel))
         return dict.fromkeys(names)
+
+    def warehouse_problems(self, sync: SyncConfig) -> list[str]:
+        """Is the sync's model built in the warehouse, with sync_key and sync_hash and every
+        column its manifest declares? Each problem says which `dbt build` fixes it.
+
+        Raises WarehouseError when the warehouse itself cannot be reached (one message for
+        all syncs, not one per model)."""
+        rel = self.relation(sync)
+        backend = self.backend  # connection errors propagate
+        relation = backend.model_relation(rel)
+        try:
+            found = {c.lower() for c in backend.column_names(relation)}
+        except WarehouseError as e:
+            return [
+                f"model {sync.model!r} is not built in the warehouse ({relation}: {e}); run "
+                f"`dbt build --select +{sync.model}` (the model and what it depends on)"
+            ]
+        problems = []
+        missing = [c for c in ("sync_key", "sync_hash") if c not in found]
+        if missing:
+            problems.append(
+                f"model {sync.model!r} in the warehouse ({relation}) has no {missing} "
+                f"column; every sync model needs sync_key and sync_hash: add them to the "
+                f"model (see docs/sync.md) and run `dbt build --select {sync.model}`"
+            )
+        stale = [c for c in (c.lower() for c in rel.columns) if c not in found]
+        if stale and not missing:
+            problems.append(
+                f"model {sync.model!r} in the warehouse ({relation}) lacks {stale}, which the "
+                f"dbt manifest declares: the table is older than the project; run "
+                f"`dbt build --select {sync.model}`"
+            )
+        return problems
 
     def mapping(self, sync: SyncConfig) -> ColumnMapping:
         return resolve_mapping(sync, list(self.model_columns(sync)), str(self.config.path))

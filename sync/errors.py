@@ -74,9 +74,10 @@ EXIT_CODES: dict[int, str] = {
     0: "ok: every planned record was delivered (or failures stayed under the threshold)",
     1: "unexpected error (a bug: please report it with the log)",
     2: "configuration error (sync.yml, profiles.yml, manifest, env vars)",
-    3: "warehouse error",
+    3: "warehouse error (also: state tables altered by hand; see plg-sync repair-state)",
     4: "lock held: another run of this sync is in progress; nothing was sent",
-    5: "guardrail tripped: too many removals or the model shrank; rerun with --allow-mass-change",
+    5: "guardrail tripped: too many removals, the model shrank or changed columns, or sync_state "
+    "lost rows; rerun with --allow-mass-change (lost state: --full-resync)",
     6: "destination error: auth, setup or connectivity",
     7: "failed records above the sync's threshold; they stay unsynced and are retried next run",
     8: "interrupted (SIGTERM/SIGINT): acknowledged records kept, lease released; rerun to finish",

@@ -33,6 +33,9 @@ class SyncSpec(Protocol):
     # destination's `SyncOptions` and keeps the model as `parsed_options` (read it through
     # `Destination.sync_options`).
     options: Mapping[str, Any]
+    # Model column -> the values its dbt `accepted_values` test allows (from the manifest):
+    # everything the model can emit there, so setup declares exactly these options/picklists.
+    enumerations: Mapping[str, Sequence[str]]
 
 
 class DestinationOptions(BaseModel):

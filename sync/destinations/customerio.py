@@ -38,12 +38,14 @@ from sync.http import (
     HttpClient,
     Item,
     PacingOptions,
+    PartiallyRejected,
     SendWindow,
     body_excerpt,
     deliver,
     dumps,
     pack,
     permanent,
+    retryable,
 )
 from sync.records import Change, Outcome
 from sync.secrets import PlainStr, Secret, redact, register_basic_auth, reveal
@@ -238,11 +240,7 @@ class CustomerIo(Destination):
         if status >= 400:
             reason = f"HTTP {status}: {body_excerpt(response)}"
             return [permanent(item.key, f"http_{status}", reason) for item in batch]
-        failed = _failed_indexes(response)
-        return [
-            permanent(item.key, "rejected", failed[i]) if i in failed else Outcome.success(item.key)
-            for i, item in enumerate(batch)
-        ]
+        return _outcomes(batch, response)
 
     def close(self) -> None:
         self._http.close()
@@ -611,33 +609,79 @@ def stable_ulid(seed: str, when: date | datetime) -> str:
     return "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in reversed(range(26)))
 
 
-def _errors(response: httpx.Response) -> list[dict[str, Any]]:
+def _errors(response: httpx.Response) -> list[dict[str, Any]] | None:
+    """The `errors` items of an answer: [] when it lists none, None when it cannot be read."""
+    if not response.content.strip():
+        return []
     try:
         body = response.json()
     except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    errors = body.get("errors")
+    if errors is None:
         return []
-    errors = body.get("errors") if isinstance(body, dict) else None
-    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+    if not isinstance(errors, list):
+        return None
+    return [e for e in errors if isinstance(e, dict)]
+
+
+def _detail(error: Mapping[str, Any]) -> str:
+    return " ".join(str(error[k]) for k in ("field", "reason", "message") if error.get(k))
 
 
 def _reason(response: httpx.Response) -> str:
-    parts = [
-        " ".join(str(e[k]) for k in ("field", "reason", "message") if e.get(k))
-        for e in _errors(response)
-    ]
+    parts = [_detail(e) for e in _errors(response) or []]
     text = "; ".join(p for p in parts if p) or body_excerpt(response) or "request rejected"
     # Error text may quote the request (gateways echo the Authorization header): redact here.
     return redact(f"Customer.io rejected the request (HTTP {response.status_code}): {text}")
 
 
-def _failed_indexes(response: httpx.Response) -> dict[int, str]:
-    """batch_index -> reason for operations a 2xx answer reports as failed."""
-    failed: dict[int, str] = {}
-    for error in _errors(response):
+def _outcomes(batch: Sequence[Item], response: httpx.Response) -> list[Outcome]:
+    """Per-operation outcomes of a 2xx answer, acknowledging only what it proves.
+
+    200 without errors: every operation was accepted. The documented 207 ("at least one
+    object in the batch was invalid; all other requests are accepted") lists errors as
+    `{reason, field, message}` without saying which operation failed: unless every error
+    names its operation (`batch_index`, not in the documented schema but used when present),
+    the batch is split (`PartiallyRejected`) until each error belongs to one operation. An
+    answer whose errors cannot be read, or a 207 that lists none, proves nothing: the whole
+    request stays retryable.
+    """
+    status = response.status_code
+    errors = _errors(response)
+    if errors is None or (status == 207 and not errors) or not 200 <= status < 300:
+        reason = (
+            f"Customer.io answered HTTP {status} without a readable list of the failed "
+            f"operations ({body_excerpt(response, 120)!r}); nothing in the request is "
+            "proven delivered"
+        )
+        return [retryable(item.key, f"http_{status}_unattributed", reason) for item in batch]
+    if not errors:
+        return [Outcome.success(item.key) for item in batch]
+    indexed: dict[int, str] = {}
+    unattributed: list[str] = []
+    for error in errors:
         index = error.get("batch_index")
-        if isinstance(index, int):
-            detail = " ".join(str(error[k]) for k in ("field", "reason", "message") if error.get(k))
-            failed[index] = redact(
-                f"Customer.io rejected the operation: {detail or 'no reason given'}"
-            )
-    return failed
+        if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(batch):
+            indexed[index] = _detail(error) or "no reason given"
+        else:
+            unattributed.append(_detail(error) or "no reason given")
+    if unattributed:
+        if len(batch) == 1:
+            detail = "; ".join(unattributed + list(indexed.values()))
+            return [
+                permanent(batch[0].key, "rejected", f"Customer.io rejected the operation: {detail}")
+            ]
+        raise PartiallyRejected(
+            "rejected",
+            f"Customer.io rejected {len(errors)} of {len(batch)} operations without naming "
+            f"them: {'; '.join(unattributed[:3])}",
+        )
+    return [
+        permanent(item.key, "rejected", f"Customer.io rejected the operation: {indexed[i]}")
+        if i in indexed
+        else Outcome.success(item.key)
+        for i, item in enumerate(batch)
+    ]

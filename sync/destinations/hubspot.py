@@ -1,11 +1,15 @@
 """HubSpot CRM v3: batch upsert of `companies` and `contacts` by a unique id property.
 
-Values are formatted the way HubSpot stores them (dates as midnight-UTC epoch ms, datetimes as
-epoch ms, booleans as "true"/"false"); enumeration values are checked against the property's
-options before sending, using the portal's property definitions (read once per object type)
-plus any options given in the sync's `enum_options`. A 207 multi-status answer becomes one
-outcome per record from the ids its errors name. `setup()` creates the property group and every
-property the sync model needs, idempotently.
+Every property value is sent as a string, as HubSpot's published CRM v3 schema types
+`SimplePublicObjectBatchInputUpsert.properties` (tests/contracts/hubspot/): numbers as plain
+decimal text, booleans "true"/"false", date properties as YYYY-MM-DD, datetime properties as
+ISO 8601 UTC with milliseconds. Enumeration values are checked against the property's options
+before sending, using the portal's property definitions (read once per object type) plus any
+options given in the sync's `enum_options`. Each input carries an `objectWriteTraceId` (a digest
+of its sync key) so a 207 multi-status error can be pinned on its input by trace id or by id;
+an error that names neither splits the batch until it belongs to one input, and nothing is
+counted as delivered on faith. `setup()` creates the property group and every property the
+sync model needs, idempotently.
 
 Size (~440 lines): one vendor's whole surface in one module, as CONTRIBUTING.md asks of a
 destination: value formatting per property type, the 207 multi-status parser and the
@@ -14,6 +18,7 @@ property `setup()` share the portal's property definitions, so they stay togethe
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 from collections.abc import Mapping, Sequence
@@ -26,9 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sync.destinations._values import (
     SYNC_COLUMNS,
     BadValue,
+    as_utc,
     check_finite,
-    epoch_ms,
-    plain_number,
     split_fields,
 )
 from sync.destinations.base import Destination, DestinationOptions, SyncSpec, register
@@ -38,6 +42,7 @@ from sync.http import (
     HttpClient,
     Item,
     PacingOptions,
+    PartiallyRejected,
     TransientHttpError,
     body_excerpt,
     deliver,
@@ -171,6 +176,19 @@ class HubSpot(Destination):
                 "on_remove: delete is not supported for HubSpot (CRM records are not deleted "
                 "by a sync); use ignore or unset"
             )
+        try:
+            enum_options = self.sync_options(sync).enum_options
+        except ValidationError:
+            enum_options = {}
+        for column, values in model_enumerations(sync).items():
+            listed = enum_options.get(column)
+            missing = [v for v in values if listed is not None and v not in listed]
+            if missing:
+                problems.append(
+                    f"options.enum_options.{column} lacks {missing}, which model {sync.model} "
+                    "can emit (its accepted_values test); add them, or drop the entry: "
+                    "`plg-sync setup` declares the property's options from the model"
+                )
         return problems
 
     def budget_note(self, planned_records: int) -> str | None:
@@ -210,7 +228,12 @@ class HubSpot(Destination):
             except BadValue as exc:
                 outcomes.append(permanent(change.key, "invalid_value", str(exc)))
                 continue
-            payload = {"idProperty": id_property, "id": str(id_value), "properties": properties}
+            payload = {
+                "idProperty": id_property,
+                "id": str(id_value),
+                "properties": properties,
+                "objectWriteTraceId": trace_id(change.key),
+            }
             items.append(make_item(change.key, payload))
         batches = pack(
             items,
@@ -243,32 +266,7 @@ class HubSpot(Destination):
             return [
                 retryable(item.key, str(body.get("category") or "ERROR"), reason) for item in batch
             ]
-        if status != 207:
-            return [Outcome.success(item.key) for item in batch]
-        by_id: dict[str, list[Item]] = {}
-        for item in batch:
-            by_id.setdefault(item.payload["id"].lower(), []).append(item)
-        failed: dict[str, Outcome] = {}
-        unattributed: list[str] = []
-        for error in body.get("errors", []) if isinstance(body, dict) else []:
-            category = str(error.get("category") or "ERROR")
-            message = _error_message(error)
-            ids = (error.get("context") or {}).get("ids") or []
-            if not ids:
-                unattributed.append(message)
-            make = retryable if category in RETRYABLE_CATEGORIES else permanent
-            for failing_id in ids:
-                for item in by_id.get(str(failing_id).lower(), []):
-                    failed[item.key] = make(item.key, category, message)
-        outcomes = []
-        for item in batch:
-            if item.key in failed:
-                outcomes.append(failed[item.key])
-            elif unattributed:  # an error we cannot pin on a record: resend, don't assume ok
-                outcomes.append(retryable(item.key, "unattributed_error", "; ".join(unattributed)))
-            else:
-                outcomes.append(Outcome.success(item.key))
-        return outcomes
+        return _outcomes(batch, status, body)
 
     def _raise_for_auth(self, status: int, response: Any) -> None:
         if status == 401:
@@ -329,12 +327,17 @@ class HubSpot(Destination):
             if column in SYNC_COLUMNS:
                 continue
             wanted[id_property if column == id_column else column] = sql_type
+        enums = model_enumerations(sync)
         for name, sql_type in wanted.items():
+            values = [] if name == id_property else enums.get(name.lower(), [])
             if name in existing:
+                actions += self._add_missing_options(object_type, existing[name], values, apply)
                 continue
             hs_type, field_type = hubspot_type(sql_type)
             if name == id_property:
                 hs_type, field_type = "string", "text"
+            elif values:  # the model's accepted_values: an enumeration with exactly those
+                hs_type, field_type = "enumeration", "select"
             body: dict[str, Any] = {
                 "name": name,
                 "label": name.replace("_", " ").capitalize(),
@@ -346,19 +349,59 @@ class HubSpot(Destination):
                 body["hasUniqueValue"] = True
             if hs_type == "bool":
                 body["options"] = [
-                    {"label": "Yes", "value": "true", "displayOrder": 0},
-                    {"label": "No", "value": "false", "displayOrder": 1},
+                    {"label": "Yes", "value": "true", "displayOrder": 0, "hidden": False},
+                    {"label": "No", "value": "false", "displayOrder": 1, "hidden": False},
                 ]
+            if hs_type == "enumeration":
+                body["options"] = [_option(v, i) for i, v in enumerate(values)]
             if apply:
                 self._create(f"/crm/v3/properties/{object_type}", body)
             unique = ", unique" if name == id_property else ""
+            shown = f", options {values}" if hs_type == "enumeration" else ""
             actions.append(
-                f"{verb} {object_type} property {name!r} ({hs_type}/{field_type}{unique}) "
-                f"in group {opts.property_group!r}"
+                f"{verb} {object_type} property {name!r} ({hs_type}/{field_type}{unique}"
+                f"{shown}) in group {opts.property_group!r}"
             )
         if apply:
             self._definitions(object_type, refresh=True)
         return actions
+
+    def _add_missing_options(
+        self, object_type: str, definition: Mapping[str, Any], values: Sequence[str], apply: bool
+    ) -> list[str]:
+        """An existing enumeration property must offer every value the model can emit
+        (HubSpot refuses a value outside the options): add the missing ones, keep the rest."""
+        if definition.get("type") != "enumeration" or not values:
+            return []
+        options = [o for o in definition.get("options") or [] if isinstance(o, dict)]
+        have = {o.get("value") for o in options}
+        missing = [v for v in values if v not in have]
+        if not missing:
+            return []
+        name = definition["name"]
+        if apply:
+            merged = [
+                {
+                    "label": o.get("label") or o.get("value"),
+                    "value": o.get("value"),
+                    "displayOrder": o.get("displayOrder", i),
+                    "hidden": bool(o.get("hidden", False)),
+                }
+                for i, o in enumerate(options)
+            ] + [_option(v, len(options) + i) for i, v in enumerate(missing)]
+            path = f"/crm/v3/properties/{object_type}/{name}"
+            response = self._http.request("PATCH", path, json_body={"options": merged})
+            self._raise_for_auth(response.status_code, response)
+            if response.status_code != 200:
+                raise DestinationError(
+                    f"HubSpot refused to add options {missing} to {object_type} property "
+                    f"{name!r} (HTTP {response.status_code}): {body_excerpt(response)}"
+                )
+        verb = "added" if apply else "would add"
+        return [
+            f"{verb} options {missing} to {object_type} property {name!r} "
+            "(the model can emit them: its accepted_values test)"
+        ]
 
     def _create(self, path: str, body: dict[str, Any]) -> None:
         response = self._http.request("POST", path, json_body=body)
@@ -376,34 +419,126 @@ class HubSpot(Destination):
 
 def _format(
     name: str, value: Any, definition: Mapping[str, Any] | None, extra_options: list[str] | None
-) -> Any:
-    """One property value as HubSpot expects it for that property's type."""
+) -> str:
+    """One property value as the string HubSpot's schema asks for, in the form its property
+    type documents; "" clears the property."""
     check_finite(name, value)
     hs_type = (definition or {}).get("type")
     if value is None:
-        return ""  # an empty string clears the property
-    if isinstance(value, bool):
-        out: Any = "true" if value else "false"
-    elif isinstance(value, datetime):
-        out = epoch_ms(value.date() if hs_type == "date" else value)
-    elif isinstance(value, date):
-        out = epoch_ms(value)
-    elif isinstance(value, Decimal):
-        out = plain_number(value)
-    else:
-        out = value
-    if isinstance(out, str) and len(out) > MAX_TEXT:
+        return ""
+    out = property_text(value, hs_type)
+    if len(out) > MAX_TEXT:
         raise BadValue(
             f"property {name!r} is {len(out)} characters; HubSpot accepts at most {MAX_TEXT}"
         )
     options = [o.get("value") for o in (definition or {}).get("options") or []]
     options += extra_options or []
-    if (hs_type == "enumeration" or extra_options) and options and str(out) not in options:
+    if (hs_type == "enumeration" or extra_options) and options and out not in options:
         shown = ", ".join(map(str, options[:10]))
-        raise BadValue(
-            f"property {name!r} value {str(out)[:60]!r} is not one of its options: {shown}"
-        )
+        raise BadValue(f"property {name!r} value {out[:60]!r} is not one of its options: {shown}")
     return out
+
+
+def property_text(value: Any, hs_type: str | None = None) -> str:
+    """HubSpot's documented string form of a warehouse value for a property of `hs_type`.
+
+    Numbers: plain decimal text, never an exponent (225.0 -> "225", 0.5 -> "0.5").
+    Booleans: "true"/"false". Dates: YYYY-MM-DD (a timestamp sent to a date property keeps its
+    UTC date). Datetimes: ISO 8601 in UTC with milliseconds (a date sent to a datetime
+    property is its midnight UTC).
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        moment = as_utc(value)
+        if hs_type == "date":
+            return moment.date().isoformat()
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if isinstance(value, date):
+        if hs_type == "datetime":
+            return f"{value.isoformat()}T00:00:00.000Z"
+        return value.isoformat()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float | Decimal):
+        number = Decimal(repr(value)) if isinstance(value, float) else value
+        text = format(number.normalize(), "f")
+        return text if text not in ("-0",) else "0"
+    return str(value)
+
+
+def trace_id(key: str) -> str:
+    """The objectWriteTraceId of a record: unique per input, and a digest, so an email used
+    as a sync key never travels into HubSpot's error logs."""
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def _outcomes(batch: Sequence[Item], status: int, body: Any) -> list[Outcome]:
+    """Per-input outcomes of a 200/207 answer, acknowledging only what it proves.
+
+    200: every input was applied. 207: each error is pinned on its input by the
+    `objectWriteTraceId` or the `id` its context names; an input no error names was applied.
+    When an error names no input the batch is split (`PartiallyRejected`) until the error
+    belongs to one input, and an answer whose errors cannot be read keeps the whole request
+    retryable.
+    """
+    if status == 200:
+        return [Outcome.success(item.key) for item in batch]
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if status != 207 or not isinstance(errors, list) or not errors:
+        reason = (
+            f"HubSpot answered HTTP {status} without a readable list of the failed inputs; "
+            "nothing in the request is proven delivered"
+        )
+        return [retryable(item.key, f"http_{status}_unattributed", reason) for item in batch]
+    by_trace = {item.payload.get("objectWriteTraceId"): item for item in batch}
+    by_id: dict[str, list[Item]] = {}
+    for item in batch:
+        by_id.setdefault(str(item.payload["id"]).lower(), []).append(item)
+    failed: dict[str, Outcome] = {}
+    unattributed: list[tuple[str, str]] = []
+    for error in errors:
+        if not isinstance(error, dict):
+            unattributed.append(("ERROR", "an error item HubSpot did not describe"))
+            continue
+        category = str(error.get("category") or "ERROR")
+        message = _error_message(error)
+        context = error.get("context") if isinstance(error.get("context"), dict) else {}
+        named = [by_trace[t] for t in context.get("objectWriteTraceId") or [] if t in by_trace]
+        for failing_id in context.get("ids") or []:
+            named += by_id.get(str(failing_id).lower(), [])
+        if not named:
+            unattributed.append((category, message))
+        make = retryable if category in RETRYABLE_CATEGORIES else permanent
+        for item in named:
+            failed[item.key] = make(item.key, category, message)
+    if unattributed:
+        category, message = unattributed[0]
+        if len(batch) == 1:
+            make = retryable if category in RETRYABLE_CATEGORIES else permanent
+            return [make(batch[0].key, category, message)]
+        raise PartiallyRejected(
+            category,
+            f"HubSpot reported {len(unattributed)} failed input(s) without naming them: {message}",
+            retryable=all(c in RETRYABLE_CATEGORIES for c, _ in unattributed),
+        )
+    return [failed.get(item.key) or Outcome.success(item.key) for item in batch]
+
+
+def model_enumerations(sync: SyncSpec) -> dict[str, list[str]]:
+    """Model column -> values it can emit (its accepted_values test, from the manifest)."""
+    found = getattr(sync, "enumerations", None) or {}
+    return {str(c).lower(): [str(v) for v in values] for c, values in found.items()}
+
+
+def _option(value: str, order: int) -> dict[str, Any]:
+    """An `OptionInput` as HubSpot's properties schema requires it (label, value, hidden)."""
+    return {
+        "label": value.replace("_", " ").capitalize(),
+        "value": value,
+        "displayOrder": order,
+        "hidden": False,
+    }
 
 
 def _results(response: Any) -> list[dict[str, Any]]:

@@ -271,18 +271,41 @@ class Salesforce(Destination):
         elif not ext.get("externalId"):
             actions.append(f"edit field {obj}.{ext_field}: check 'External ID' (and 'Unique')")
         id_column = sync.identifier[ext_field]
+        enums = {
+            str(c).lower(): [str(v) for v in values]
+            for c, values in (getattr(sync, "enumerations", None) or {}).items()
+        }
         for column, sql_type in columns.items():
             if column in SYNC_COLUMNS or column == id_column:
                 continue
             name = opts.field_map.get(column, column)
             found = fields.get(name.lower())
-            if found is None:
+            # The model's accepted_values test lists everything it can emit in this column.
+            values = enums.get(column.lower(), [])
+            if found is None and values:
+                actions.append(
+                    f"create field {obj}.{name} as Picklist (restricted) with the values "
+                    f"{', '.join(values)}, or as {salesforce_type(sql_type)}"
+                )
+            elif found is None:
                 actions.append(f"create field {obj}.{name} as {salesforce_type(sql_type)}")
             elif not found.get("updateable", True):
                 actions.append(
                     f"make field {obj}.{name} editable for the integration user "
                     "(field-level security)"
                 )
+            elif values and found.get("type") in ("picklist", "multipicklist"):
+                active = {
+                    p.get("value")
+                    for p in found.get("picklistValues") or []
+                    if isinstance(p, dict) and p.get("active", True)
+                }
+                missing = [v for v in values if v not in active]
+                if missing:
+                    actions.append(
+                        f"add the values {', '.join(missing)} to picklist {obj}.{name} "
+                        f"(model {sync.model} can emit them: its accepted_values test)"
+                    )
         if actions and apply:
             raise DestinationError(
                 f"Salesforce {obj} is missing what the sync needs; in Setup > Object Manager: "
@@ -366,15 +389,21 @@ class Salesforce(Destination):
             reason = f"Salesforce answered HTTP {status}: {body_excerpt(response)}"
             return [permanent(i.key, f"http_{status}", reason) for i in batch], []
         results = response_json(response)
-        if not isinstance(results, list) or len(results) != len(batch):
+        # UpsertResults come in request order, one per record: the position attributes each
+        # result. A list that cannot be matched that way proves nothing for any record.
+        if (
+            not isinstance(results, list)
+            or len(results) != len(batch)
+            or not all(isinstance(r, dict) and isinstance(r.get("success"), bool) for r in results)
+        ):
             reason = "Salesforce answered with a result list that does not match the records"
             return [retryable(i.key, "unmatched_results", reason) for i in batch], []
         outcomes, locked = [], []
         for item, result in zip(batch, results, strict=True):
-            if result.get("success"):
+            if result["success"]:
                 outcomes.append(Outcome.success(item.key))
                 continue
-            errors = result.get("errors") or []
+            errors = [e for e in result.get("errors") or [] if isinstance(e, dict)]
             codes = [e.get("statusCode", "") for e in errors]
             if "UNABLE_TO_LOCK_ROW" in codes:
                 locked.append(item)

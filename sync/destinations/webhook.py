@@ -15,7 +15,8 @@ Outcomes: a 2xx answer acknowledges every record in the batch, unless its JSON b
 per-item errors in the documented shape `{"errors": [{"key" | "index": ..., "message": ...,
 "code": ..., "retryable": false}]}`; then exactly the named records fail (permanently, or
 retryable when `retryable: true`). An error entry that names no record proves nothing about
-any record, so the whole batch is resent next run. 400/413/422 reject the batch as a whole
+any record: the batch is split until the error belongs to one record, which stays retryable
+(resent next run); the records of the halves that come back clean are acknowledged. 400/413/422 reject the batch as a whole
 and the shared HTTP layer bisects it down to the bad record; 429/5xx/timeouts are retried
 there with backoff and `Retry-After`; 401/403/404/410 stop the run (exit 6). The receiver
 should treat `Idempotency-Key` as a dedupe key: delivery is at least once.
@@ -38,6 +39,7 @@ from sync.http import (
     HttpClient,
     Item,
     PacingOptions,
+    PartiallyRejected,
     body_excerpt,
     deliver,
     describe_url,
@@ -238,11 +240,15 @@ def _item_outcomes(response: httpx.Response, batch: Sequence[Item]) -> list[Outc
             continue
         make = retryable if entry.get("retryable") is True else permanent
         failed[item.key] = make(item.key, code, message)
+    if unattributed and len(batch) > 1:
+        # An error we cannot pin on a record proves nothing for any record: split the batch
+        # until it belongs to one (the shared bisection), never assume the others went through.
+        raise PartiallyRejected("unattributed_error", "; ".join(unattributed)[:500], retryable=True)
     outcomes = []
     for item in batch:
         if item.key in failed:
             outcomes.append(failed[item.key])
-        elif unattributed:  # an error we cannot pin on a record: resend, never assume ok
+        elif unattributed:  # alone and still unnamed: resend next run, never assume ok
             outcomes.append(retryable(item.key, "unattributed_error", "; ".join(unattributed)))
         else:
             outcomes.append(Outcome.success(item.key))

@@ -8,7 +8,7 @@ travels lives here, once, in modules with one job each (after httpx's `_client`,
 - `pacing`: `PacingOptions` and the shared per-account rate gates;
 - `batching`: packing by count and bytes, concurrent delivery, bisection, outcomes;
 - `urls`: which URLs may be called and what of them may be printed;
-- `errors`: `TransientHttpError`, `BatchRejected`.
+- `errors`: `TransientHttpError`, `BatchRejected`, `PartiallyRejected`.
 
 Secrets and redaction are not here: they live in `sync.secrets`, the only registry.
 """
@@ -31,7 +31,7 @@ from sync.http.client import (
     parse_retry_after,
     response_json,
 )
-from sync.http.errors import BatchRejected, TransientHttpError
+from sync.http.errors import BatchRejected, PartiallyRejected, TransientHttpError
 from sync.http.pacing import PacingOptions, reset_gates
 from sync.http.urls import check_url, describe_url
 
@@ -41,6 +41,7 @@ __all__ = [
     "HttpClient",
     "Item",
     "PacingOptions",
+    "PartiallyRejected",
     "SendWindow",
     "TransientHttpError",
     "bisect",

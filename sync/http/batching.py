@@ -2,7 +2,9 @@
 concurrently, bisect a batch the API rejected as a whole until the bad record is alone.
 
 One bad row never blocks a batch: a 400/413 without a per-record answer is split in halves
-until each failing record gets its own permanent outcome and the rest go through.
+until each failing record gets its own permanent outcome and the rest go through. The same
+splitting resolves a 2xx that reports failures without naming the records (`PartiallyRejected`):
+a record counts as delivered only when an answer proves it, never on faith.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sync.http.client import HttpClient, dumps
-from sync.http.errors import BatchRejected, TransientHttpError
+from sync.http.errors import BatchRejected, PartiallyRejected, TransientHttpError
 from sync.records import Outcome
 from sync.secrets import redact
 
@@ -61,8 +63,10 @@ def deliver(
     """Send batches concurrently; bisect rejected ones; one outcome per item.
 
     `send_batch` returns outcomes for its items, raises `BatchRejected` when the API refused
-    the batch as a whole, or lets `TransientHttpError` escape after retries ran out (all its
-    items become retryable). Anything else (DestinationError) stops the run.
+    the batch as a whole or `PartiallyRejected` when it refused some items without naming
+    them (both are split until single items remain), or lets `TransientHttpError` escape
+    after retries ran out (all its items become retryable). Anything else
+    (DestinationError) stops the run.
     """
 
     def run(batch: Sequence[Item]) -> list[Outcome]:
@@ -122,12 +126,20 @@ class SendWindow(Generic[T]):
 def bisect(
     batch: Sequence[Item], send_batch: Callable[[Sequence[Item]], list[Outcome]]
 ) -> list[Outcome]:
-    """Outcomes for `batch`, halving it on `BatchRejected` until single records remain."""
+    """Outcomes for `batch`, halving it on `BatchRejected` / `PartiallyRejected` until single
+    records remain. Resending the halves is safe because destination operations are
+    idempotent (upserts, identifies, events with a stable id)."""
     try:
         return send_batch(batch)
     except BatchRejected as exc:
         if len(batch) == 1:
             return [permanent(batch[0].key, exc.code, exc.reason)]
+        mid = math.ceil(len(batch) / 2)
+        return bisect(batch[:mid], send_batch) + bisect(batch[mid:], send_batch)
+    except PartiallyRejected as exc:
+        if len(batch) == 1:  # the error can only be this record's
+            make = retryable if exc.retryable else permanent
+            return [make(batch[0].key, exc.code, exc.reason)]
         mid = math.ceil(len(batch) / 2)
         return bisect(batch[:mid], send_batch) + bisect(batch[mid:], send_batch)
     except TransientHttpError as exc:

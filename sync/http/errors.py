@@ -28,6 +28,21 @@ class BatchRejected(Exception):
         self.reason = reason
 
 
+class PartiallyRejected(Exception):
+    """A 2xx answer reported failed records without saying which (Customer.io's documented
+    207, a HubSpot 207 error without ids): nothing in the batch is proven delivered, so the
+    batch is split until each error belongs to one record. `retryable` says what the record
+    left alone gets: a transient error (retry next run) or a rejection (logged, resent when
+    it changes)."""
+
+    def __init__(self, code: str, reason: str, *, retryable: bool = False) -> None:
+        reason = redact(reason)
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+        self.retryable = retryable
+
+
 class RetrySignal(Exception):
     """Raised inside one attempt to tell the retry policy to try again (never escapes)."""
 

@@ -110,10 +110,10 @@ def test_companies_land_with_values_formatted_for_hubspot(hubspot, ready):
     stored = hubspot.records["companies"]["acct_2"]
     assert stored == {
         "plg_account_id": "acct_2",
-        "plg_mrr": 102.0,
+        "plg_mrr": "102",  # every value is a string, as HubSpot's schema types them
         "plg_is_pql": "true",
-        "plg_trial_ends_date": 1719792000000,  # 2024-07-01T00:00Z in ms
-        "plg_last_seen_at": 1719759845000,
+        "plg_trial_ends_date": "2024-07-01",
+        "plg_last_seen_at": "2024-06-30T15:04:05.000Z",
         "plg_plan": "team",
     }
     upserts = [r for r in hubspot.request_log if r.path.endswith("/batch/upsert")]
@@ -123,7 +123,7 @@ def test_companies_land_with_values_formatted_for_hubspot(hubspot, ready):
 def test_datetime_sent_to_a_date_property_becomes_midnight(hubspot, ready):
     change = company(1, plg_trial_ends_date=datetime(2024, 7, 1, 18, 30, tzinfo=UTC))
     assert ready.send(COMPANIES, [change])[0].ok
-    assert hubspot.records["companies"]["acct_1"]["plg_trial_ends_date"] == 1719792000000
+    assert hubspot.records["companies"]["acct_1"]["plg_trial_ends_date"] == "2024-07-01"
 
 
 def test_value_that_became_null_is_cleared(hubspot, ready):
@@ -268,3 +268,78 @@ def test_delete_on_remove_is_refused_by_validation(hubspot):
     dest = make(hubspot)
     spec = Spec(object="companies", identifier={"plg_account_id": "account_id"}, on_remove="delete")
     assert any("on_remove" in p for p in dest.validate_sync(spec, {}))
+
+
+RISK_BANDS = ["high", "medium", "low", "none", "churned", "not_scored"]
+ENUM_COMPANIES = Spec(
+    object="companies",
+    identifier={"plg_account_id": "account_id"},
+    enumerations={"plg_risk_band": RISK_BANDS},
+)
+
+
+def test_setup_declares_enumeration_options_from_the_models_accepted_values(hubspot):
+    dest = make(hubspot)
+    actions = dest.setup(ENUM_COMPANIES, {**COLUMNS, "plg_risk_band": "varchar"}, apply=True)
+    assert any("'plg_risk_band' (enumeration/select, options" in a for a in actions)
+    prop = hubspot.properties["companies"]["plg_risk_band"]
+    assert prop["type"] == "enumeration"
+    assert [o["value"] for o in prop["options"]] == RISK_BANDS
+    assert dest.send(ENUM_COMPANIES, [company(1, plg_risk_band="churned")])[0].ok
+
+
+def test_setup_adds_a_value_the_model_can_emit_to_an_existing_enumeration(hubspot):
+    """The issue's case: a portal whose plg_risk_band lacks `churned` refuses those companies
+    until setup adds the option the model can emit."""
+    old = ["not_scored", "none", "low", "medium", "high"]
+    hubspot.add_property(
+        "companies",
+        "plg_risk_band",
+        "enumeration",
+        options=[
+            {"label": v, "value": v, "displayOrder": i, "hidden": False} for i, v in enumerate(old)
+        ],
+    )
+    dest = make(hubspot)
+    columns = {**COLUMNS, "plg_risk_band": "varchar"}
+    dest.setup(ENUM_COMPANIES, columns, apply=True)  # the rest of the properties
+    hubspot.properties["companies"]["plg_risk_band"]["options"] = [
+        {"label": v, "value": v, "displayOrder": i, "hidden": False} for i, v in enumerate(old)
+    ]
+    dest = make(hubspot)
+    assert not dest.send(ENUM_COMPANIES, [company(1, plg_risk_band="churned")])[0].ok
+    dry = dest.setup(ENUM_COMPANIES, columns, apply=False)
+    assert "would add options ['churned'] to companies property 'plg_risk_band'" in dry[0]
+    dest.setup(ENUM_COMPANIES, columns, apply=True)
+    values = [o["value"] for o in hubspot.properties["companies"]["plg_risk_band"]["options"]]
+    assert values == [*old, "churned"]
+    assert dest.send(ENUM_COMPANIES, [company(1, plg_risk_band="churned")])[0].ok
+
+
+def test_validate_flags_enum_options_that_lack_a_value_the_model_can_emit(hubspot):
+    spec = Spec(
+        object="companies",
+        identifier={"plg_account_id": "account_id"},
+        options={
+            "enum_options": {"plg_risk_band": ["not_scored", "none", "low", "medium", "high"]}
+        },
+        enumerations={"plg_risk_band": RISK_BANDS},
+    )
+    problems = make(hubspot).validate_sync(spec, COLUMNS)
+    assert any("enum_options.plg_risk_band lacks ['churned']" in p for p in problems), problems
+
+
+def test_numbers_are_plain_decimal_text_never_exponents_or_json_numbers():
+    from decimal import Decimal
+
+    from sync.destinations.hubspot import property_text
+
+    assert property_text(225.0) == "225"
+    assert property_text(Decimal("225.50")) == "225.5"
+    assert property_text(Decimal("1E+2")) == "100"
+    assert property_text(1e-7) == "0.0000001"
+    assert property_text(-0.0) == "0"
+    assert property_text(15) == "15"
+    assert property_text(True) == "true"
+    assert property_text(date(2024, 7, 1), "datetime") == "2024-07-01T00:00:00.000Z"
+    assert property_text(datetime(2024, 7, 1, 18, 30), "date") == "2024-07-01"

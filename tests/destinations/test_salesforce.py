@@ -213,3 +213,27 @@ def test_access_token_and_secret_never_logged(salesforce, caplog):
     assert outcomes[0].status == "retryable"
     text = caplog.text + repr(outcomes)
     assert token not in text and CANARY not in text
+
+
+def test_setup_guides_a_picklist_with_every_value_the_model_can_emit(salesforce):
+    dest = make(salesforce)
+    spec = Spec(
+        object="Account",
+        identifier={"PLG_Account_Id__c": "account_id"},
+        options={"field_map": {"plg_risk_band": "PLG_Risk_Band__c"}},
+        enumerations={"plg_risk_band": ["high", "low", "churned"]},
+    )
+    columns = {"sync_key": "varchar", "account_id": "varchar", "plg_risk_band": "varchar"}
+    actions = dest.setup(spec, columns, apply=False)
+    assert (
+        "create field Account.PLG_Risk_Band__c as Picklist (restricted) with the values "
+        "high, low, churned, or as Text(255)"
+    ) in actions
+
+    salesforce.schema["Account"]["PLG_Risk_Band__c"] = {
+        "name": "PLG_Risk_Band__c",
+        "type": "picklist",
+        "picklistValues": [{"value": "high", "active": True}, {"value": "low", "active": True}],
+    }
+    actions = dest.setup(spec, columns, apply=False)
+    assert any("add the values churned to picklist Account.PLG_Risk_Band__c" in a for a in actions)

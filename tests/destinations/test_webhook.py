@@ -109,6 +109,16 @@ def test_an_error_that_names_no_record_acknowledges_nothing(hook):
     assert {o.code for o in outcomes} == {"unattributed_error"}
 
 
+def test_an_unnamed_error_is_split_until_it_belongs_to_one_record(hook):
+    """Issue 14's rule: a 2xx whose error names no record proves nothing for the batch, so
+    it is split until the error is alone with its record; the rest are acknowledged."""
+    hook.unattributed_keys = {"a5"}
+    outcomes = {o.key: o for o in make(hook).send(SPEC, [change(i) for i in range(8)])}
+    assert outcomes["a5"].status == "retryable" and outcomes["a5"].code == "unattributed_error"
+    assert {k for k, o in outcomes.items() if o.ok} == {f"a{i}" for i in range(8)} - {"a5"}
+    assert set(hook.received) >= {k for k, o in outcomes.items() if o.ok}
+
+
 def test_a_rejected_batch_is_bisected_down_to_the_bad_record(hook):
     hook.bad_keys = {"a7"}
     outcomes = {o.key: o for o in make(hook).send(SPEC, [change(i) for i in range(16)])}

@@ -10,6 +10,8 @@ DBT_TARGET_PATH). Measured throughput per sync is printed at the end of the sess
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -165,13 +167,23 @@ class Warehouse:
         return {r["sync_key"]: r for r in self.query(f"select * from main.{name}")}
 
     def rehash(self, model: str) -> None:
-        """Recompute sync_hash exactly as the sync_hash macro does on DuckDB."""
+        """Recompute sync_hash exactly as the sync_hash macro did when dbt built the model:
+        the hash expression is taken from the model's compiled SQL in the manifest."""
+        expression = self.hash_expression(model)
         self.execute(
             f"update main.{model} as m set sync_hash = h.sync_hash from ("
             f" with final as (select * exclude (sync_hash) from main.{model})"
-            " select final.sync_key, md5(cast(to_json(final) as varchar)) as sync_hash"
+            f" select final.sync_key, {expression} as sync_hash"
             f" from final) as h where m.sync_key = h.sync_key"
         )
+
+    def hash_expression(self, model: str) -> str:
+        project = yaml.safe_load((self.project_dir / "dbt_project.yml").read_text())
+        manifest = json.loads((Path(project["target-path"]) / "manifest.json").read_text())
+        compiled = manifest["nodes"][f"model.plg_signals.{model}"]["compiled_code"]
+        found = re.search(r"final\.\*,\s*(.*?)\s+as sync_hash\s+from final", compiled, re.S)
+        assert found, f"no sync_hash expression in the compiled SQL of {model}"
+        return found.group(1)
 
     def update(self, model: str, set_: str, where: str) -> None:
         self.execute(f"update main.{model} set {set_} where {where}")
@@ -203,6 +215,51 @@ class Warehouse:
         for table in ("sync_runs", "sync_errors", "sync_state"):
             for row in self.query(f"select * from plg_sync.{table}"):
                 assert CANARY not in str(row), f"credential found in plg_sync.{table}"
+
+
+def partial_failure_round_trip(
+    warehouse: Warehouse,
+    *,
+    sync: str,
+    model: str,
+    change: str,
+    reject: Any,
+    landed: Any,
+    code: str,
+    changed: int = 6,
+) -> None:
+    """Issue 14's acceptance, for any destination: change `changed` rows, have the
+    destination refuse two of them (`reject(keys)`), and check that exactly those two are
+    in sync_errors and keep their old state while the others are acknowledged; then lift
+    the refusal and check that the next run delivers the two (`landed(key)`)."""
+    keys = sorted(warehouse.model(model))[:changed]
+    quoted = ", ".join(f"'{k}'" for k in keys)
+    warehouse.update(model, change, f"sync_key in ({quoted})")
+    state = "select sync_key, sync_hash from plg_sync.sync_state where sync_name = ?"
+    before = {r["sync_key"]: r["sync_hash"] for r in warehouse.query(state, [sync])}
+    hashes = {k: r["sync_hash"] for k, r in warehouse.model(model).items()}
+    refused = {keys[1], keys[-2]}
+    reject(refused)
+
+    runs = warehouse.run(sync, expect=None)
+    run = runs[sync]
+    assert (run["changed"], run["succeeded"], run["failed"]) == (changed, changed - 2, 2)
+    errors = [e for e in warehouse.errors(sync) if e["run_id"] == run["run_id"]]
+    assert {e["sync_key"] for e in errors} == refused
+    assert {e["error_code"] for e in errors} == {code}
+    after = {r["sync_key"]: r["sync_hash"] for r in warehouse.query(state, [sync])}
+    for key in keys:
+        expected = before[key] if key in refused else hashes[key]
+        assert after[key] == expected, (key, "old state kept" if key in refused else "acked")
+    assert not any(landed(k) for k in refused)
+    assert all(landed(k) for k in set(keys) - refused)
+
+    reject(set())
+    run = warehouse.run(sync)[sync]
+    assert (run["changed"], run["succeeded"], run["failed"]) == (2, 2, 0)
+    after = {r["sync_key"]: r["sync_hash"] for r in warehouse.query(state, [sync])}
+    assert all(after[k] == hashes[k] for k in keys)
+    assert all(landed(k) for k in keys)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,13 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CANARY, FAST, Warehouse, unix_seconds
+from tests.e2e.conftest import (
+    CANARY,
+    FAST,
+    Warehouse,
+    partial_failure_round_trip,
+    unix_seconds,
+)
 from tests.standins.customerio import CustomerIoStandIn
 
 pytestmark = pytest.mark.slow
@@ -228,6 +234,22 @@ def test_oversized_attribute_is_logged_not_synced_and_lands_once_fixed(warehouse
     assert (runs["cio_people"]["succeeded"], runs["cio_people"]["failed"]) == (1, 0)
     assert "user_e2e_big" in warehouse.state_keys("cio_people")
     assert cio.people["user_e2e_big"]["milestones_completed"] == "project_created"
+
+
+def test_207_without_index_keeps_two_people_for_the_next_run(warehouse, cio, first_runs):
+    """Customer.io's documented 207 lists errors without saying which operation failed: the
+    batch is split until each error belongs to one person; those two are in sync_errors and
+    keep their old state, the others are acknowledged, and the next run delivers the two."""
+    assert cio.error_index is False  # the documented shape
+    partial_failure_round_trip(
+        warehouse,
+        sync="cio_people",
+        model="sync_customerio_people",
+        change="account_plan = 'e2e_plan'",
+        reject=lambda keys: setattr(cio, "reject_ids", set(keys)),
+        landed=lambda key: cio.people.get(key, {}).get("account_plan") == "e2e_plan",
+        code="rejected",
+    )
 
 
 def test_removed_person_loses_its_synced_attributes(warehouse, cio, first_runs):

@@ -1,19 +1,21 @@
 """Demo warehouse -> `plg-sync setup/run` -> HubSpot CRM v3 stand-in (companies, contacts).
 
-Compared field by field in HubSpot's formatting: datetimes and dates as epoch milliseconds,
-booleans as "true"/"false", nulls as absent properties. Tests share one warehouse copy and
+Compared field by field in HubSpot's documented string forms (its CRM v3 schema types every
+property value as a string): datetimes as ISO 8601 UTC, numbers as decimal text, booleans as
+"true"/"false", nulls as absent properties. Tests share one warehouse copy and
 one portal and run in file order; each leaves the syncs converged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CANARY, FAST, Warehouse, epoch_ms
+from tests.e2e.conftest import CANARY, FAST, Warehouse, partial_failure_round_trip
 from tests.standins.hubspot import HubSpotStandIn
 
 pytestmark = pytest.mark.slow
@@ -69,12 +71,18 @@ def upserts(standin: HubSpotStandIn, since: int) -> list[Any]:
     return [r for r in standin.request_log[since:] if r.path.endswith("/batch/upsert")]
 
 
-def hubspot_value(value: Any) -> Any:
+def hubspot_value(value: Any) -> str:
+    """HubSpot's documented string form (its schema types every property value as a string):
+    booleans true/false, datetimes ISO 8601 UTC with milliseconds, numbers as decimal text."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime | date):
-        return epoch_ms(value)
-    return value
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float | Decimal):
+        return format(Decimal(repr(value) if isinstance(value, float) else value).normalize(), "f")
+    return str(value)
 
 
 def expected_properties(row: dict[str, Any]) -> dict[str, Any]:
@@ -92,6 +100,21 @@ def test_setup_created_typed_unique_properties(hubspot, first_runs):
     assert props["plg_is_pql"]["type"] == "bool"
     assert props["plg_mrr"]["type"] == "number"
     assert hubspot.properties["contacts"]["plg_signed_up_at"]["type"] == "datetime"
+
+
+def test_setup_declared_every_enumeration_value_the_models_can_emit(warehouse, hubspot, first_runs):
+    """The options come from the models' accepted_values (the manifest), so a churned
+    company, which the example's hand-written list used to refuse, lands like the others."""
+    risk = hubspot.properties["companies"]["plg_risk_band"]
+    assert risk["type"] == "enumeration"
+    assert [o["value"] for o in risk["options"]] == [
+        "high", "medium", "low", "none", "churned", "not_scored",
+    ]  # fmt: skip
+    status = hubspot.properties["contacts"]["plg_activation_status"]
+    assert {o["value"] for o in status["options"]} >= {"activated", "stalled"}
+    bands = {r["plg_risk_band"] for r in warehouse.model("sync_crm_companies").values()}
+    assert "churned" in bands, "the demo data plants churned accounts"
+    assert first_runs["hs_companies"]["failed"] == 0
 
 
 def test_first_run_lands_every_company_with_hubspot_formatting(warehouse, hubspot, first_runs):
@@ -140,7 +163,7 @@ def test_changing_n_companies_sends_exactly_n(warehouse, hubspot, first_runs):
     (request,) = upserts(hubspot, since=before)  # plus one read of the property definitions
     inputs = request.json()["inputs"]
     assert len(inputs) == 5
-    assert {i["properties"]["plg_risk_score"] for i in inputs} == {99}
+    assert {i["properties"]["plg_risk_score"] for i in inputs} == {"99"}
     assert {i["properties"]["plg_is_at_risk"] for i in inputs} <= {"true", "false"}
 
 
@@ -193,6 +216,26 @@ def test_value_outside_enum_options_is_logged_and_lands_once_fixed(warehouse, hu
     runs = warehouse.run("hs_companies")
     assert runs["hs_companies"]["succeeded"] == 1
     assert hubspot.records["companies"]["acct_e2e_enum"]["plg_plan"] == "pro"
+
+
+def test_207_naming_no_input_keeps_two_companies_for_the_next_run(warehouse, hubspot, first_runs):
+    """HubSpot 207 errors whose context names no input: the batch is split until each error
+    belongs to one company; those two stay unsynced and land on the next run."""
+    hubspot.error_context = "none"
+    rows = warehouse.model("sync_crm_companies")
+    account = {key: row["plg_account_id"] for key, row in rows.items()}
+    try:
+        partial_failure_round_trip(
+            warehouse,
+            sync="hs_companies",
+            model="sync_crm_companies",
+            change="plg_risk_score = 77",
+            reject=lambda keys: setattr(hubspot, "reject_ids", {account[k] for k in keys}),
+            landed=lambda k: hubspot.records["companies"][account[k]]["plg_risk_score"] == "77",
+            code="VALIDATION_ERROR",
+        )
+    finally:
+        hubspot.error_context, hubspot.reject_ids = "ids", set()
 
 
 def test_no_credential_in_state_tables(warehouse, hubspot, first_runs):

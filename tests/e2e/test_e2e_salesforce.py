@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CANARY, FAST, Warehouse
+from tests.e2e.conftest import CANARY, FAST, Warehouse, partial_failure_round_trip
 from tests.standins.salesforce import SalesforceStandIn
 
 pytestmark = pytest.mark.slow
@@ -186,6 +186,23 @@ def test_field_error_is_logged_not_synced_and_lands_once_fixed(warehouse, salesf
     assert (runs["sf_accounts"]["succeeded"], runs["sf_accounts"]["failed"]) == (1, 0)
     assert salesforce.records["Account"]["acct_e2e_long"]["PLG_Plan__c"] == "pro"
     assert "acct_e2e_long" in warehouse.state_keys("sf_accounts")
+
+
+def test_per_record_failures_keep_two_accounts_for_the_next_run(warehouse, salesforce, first_runs):
+    """sObject Collections answers 200 with success false for two records: those two are in
+    sync_errors with Salesforce's code and keep their old state; the next run delivers them."""
+    rows = warehouse.model("sync_crm_companies")
+    account = {key: row["plg_account_id"] for key, row in rows.items()}
+    records = salesforce.records["Account"]
+    partial_failure_round_trip(
+        warehouse,
+        sync="sf_accounts",
+        model="sync_crm_companies",
+        change="plg_risk_score = 66",
+        reject=lambda keys: setattr(salesforce, "reject_ids", {account[k] for k in keys}),
+        landed=lambda k: records[account[k]]["PLG_Risk_Score__c"] == 66,
+        code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
+    )
 
 
 def test_no_credential_in_state_tables(warehouse, salesforce, first_runs):

@@ -113,7 +113,13 @@ def test_a_destination_dying_mid_run_keeps_what_was_acknowledged(project: Projec
     project.set_model(people(1000))
     with DiesAfter(site_id="site-rel", api_key=CANARY) as standin:
         standin.setup_faults("", 0.0)
-        _sync(project, standin.url, max_in_flight=1)
+        _sync(
+            project,
+            standin.url,
+            max_in_flight=1,
+            backoff_initial_seconds=0.01,
+            backoff_max_seconds=0.05,
+        )
         result, elapsed = _timed_run(project, expect=6)
         delivered = set(standin.accepted)
     assert f"destination {standin.url} is unreachable" in result.output

@@ -79,6 +79,8 @@ def test_a_signal_stops_sending_checkpoints_marks_the_run_and_releases_the_lease
         {"signal": sig.name, "seconds_to_exit": round(exited_after, 2), "acked": len(acked)}
     )
 
+    if sig == signal.SIGINT:
+        return  # the rerun below is the same for both signals
     rerun = _start(project)  # at once: the lease is free
     out, _ = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, out.decode()[-2000:]
@@ -151,7 +153,7 @@ def test_sigterm_stops_an_http_destination_within_seconds(project: Project, case
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
-        while len(standin.times) < 4:
+        while len(standin.times) < 2:
             assert proc.poll() is None, proc.stdout.read().decode()  # type: ignore[union-attr]
             assert time.monotonic() < deadline
             time.sleep(0.01)

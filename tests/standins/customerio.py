@@ -4,6 +4,12 @@ v1 `PUT /api/v1/customers/{id}` (one person per call, as the official client's i
 State a test can read: `people[id] -> attributes`, `objects[(type_id, object_id)] ->
 attributes`, `relationships` {(person_id, type_id, object_id)}, `events[event_id]`, and
 `event_posts` (how many event operations arrived, deduplicated or not).
+
+Answers as Customer.io's Track API OpenAPI document describes (tests/contracts/customerio/):
+every operation is checked against the vendor's schema and the documented limits; a request
+that is not a batch at all gets 400; invalid operations are refused while all the others are
+applied, and the answer is 207 `{"errors": [{"reason", "field", "message"}]}`, which names no
+operation unless `error_index` is set (an undocumented variant kept for comparison).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
+from tests.contracts.schemas import customerio_operation_problems
 from tests.standins.base import Request, Response, StandIn
 
 LIMIT_ID = 150
@@ -37,6 +44,11 @@ class CustomerIoStandIn(StandIn):
         self.events: dict[str, dict[str, Any]] = {}
         self.event_posts = 0
         self.deleted_people: set[str] = set()
+        self.applied = 0  # operations applied (a resent operation counts again)
+        # Levers: person ids whose operations are refused as invalid (207), and whether the
+        # 207 errors carry an operation index (Customer.io's documented schema has none).
+        self.reject_ids: set[str] = set()
+        self.error_index = False
 
     def handle(self, request: Request) -> Response:
         expected = base64.b64encode(f"{self.site_id}:{self.api_key}".encode()).decode()
@@ -51,26 +63,30 @@ class CustomerIoStandIn(StandIn):
                 413, {"errors": [{"reason": "request too large", "message": "batch over 500KB"}]}
             )
         try:
-            batch = json.loads(request.body)["batch"]
-        except (ValueError, KeyError, TypeError):
-            return Response(400, {"errors": [{"reason": "invalid json body"}]})
+            body = json.loads(request.body)
+        except ValueError:
+            return Response(400, _errors([{"reason": "invalid json", "field": "", "message": ""}]))
+        batch = body.get("batch") if isinstance(body, dict) else None
+        if not isinstance(batch, list):
+            return Response(400, _errors([{"reason": "required", "field": "batch"}]))
+        # The spec's 207: invalid operations are refused, all the others are applied, and the
+        # errors list the invalid ones without saying which operation each belongs to.
         errors = []
-        for index, op in enumerate(batch):
-            problem = _validate(op)
-            if problem:
-                errors.append({"batch_index": index, **problem})
-        if errors:  # the whole request is refused; nothing is applied
-            return Response(400, {"errors": errors})
-        partial = []
         with self.lock:
             for index, op in enumerate(batch):
-                if self.should_fail():
-                    partial.append(
-                        {"batch_index": index, "reason": "internal", "message": "try later"}
+                problem = _validate(op)
+                if problem is None and self.should_fail():
+                    problem = {"reason": "internal", "field": "", "message": "try later"}
+                if problem is None and _person_id(op) in self.reject_ids:
+                    problem = {"reason": "invalid", "field": "identifiers", "message": "refused"}
+                if problem is not None:
+                    errors.append(
+                        {"batch_index": index, **problem} if self.error_index else problem
                     )
                     continue
                 self._apply(op)
-        return Response(200, {"errors": partial} if partial else {})
+                self.applied += 1
+        return Response(207, _errors(errors)) if errors else Response(200, {})
 
     def _identify_v1(self, request: Request) -> Response:
         pid = unquote(request.path[len(V1_CUSTOMER) :])
@@ -80,7 +96,12 @@ class CustomerIoStandIn(StandIn):
             return Response(400, {"meta": {"error": "invalid json body"}})
         if not pid or "/" in pid or not isinstance(attributes, dict):
             return Response(400, {"meta": {"error": "invalid request"}})
-        op = {"type": "person", "identifiers": {"id": pid}, "attributes": attributes}
+        op = {
+            "type": "person",
+            "action": "identify",
+            "identifiers": {"id": pid},
+            "attributes": attributes,
+        }
         problem = _validate(op)
         if problem:
             return Response(400, {"meta": {"error": problem["reason"]}})
@@ -119,6 +140,18 @@ class CustomerIoStandIn(StandIn):
                 self.objects.pop(key, None)
 
 
+def _errors(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"errors": items}
+
+
+def _person_id(op: Any) -> str | None:
+    ids = op.get("identifiers") if isinstance(op, dict) else None
+    if not isinstance(ids, dict) or op.get("type") != "person":
+        return None
+    value = ids.get("id") or ids.get("email") or ids.get("cio_id")
+    return None if value is None else str(value)
+
+
 def _merge(target: dict[str, Any], attributes: dict[str, Any]) -> None:
     for name, value in attributes.items():
         if value == "":  # an empty string removes the attribute
@@ -128,8 +161,13 @@ def _merge(target: dict[str, Any], attributes: dict[str, Any]) -> None:
 
 
 def _validate(op: Any) -> dict[str, str] | None:
+    """Why Customer.io would refuse this operation (its schema, then its limits), or None."""
     if not isinstance(op, dict) or op.get("type") not in ("person", "object"):
         return {"reason": "invalid type", "field": "type"}
+    found = customerio_operation_problems(op)
+    if found:
+        field, _, message = found[0].partition(": ")
+        return {"reason": "invalid", "field": field, "message": message}
     if len(json.dumps(op, ensure_ascii=False).encode()) > LIMIT_OPERATION:
         return {"reason": "operation too large", "field": "", "message": "over 32KB"}
     ids = op.get("identifiers") or {}

@@ -2,6 +2,12 @@
 
 State a test can read: `records[object_type][id_value] -> properties` (contacts keyed by
 lower-cased email), `properties[object_type][name] -> definition`, `groups[object_type]`.
+
+Answers in the shapes of HubSpot's published CRM v3 schemas (tests/contracts/hubspot/):
+200 `BatchResponseSimplePublicUpsertObject`, 207 `...WithErrors` whose `StandardError`s name
+the failing input by id, by objectWriteTraceId, or not at all (`error_context`), and `Error`
+bodies for 4xx. With `strict_schema` a body that breaks the published request schema is
+refused with 400, as HubSpot refuses input it cannot read.
 """
 
 from __future__ import annotations
@@ -11,11 +17,22 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from tests.contracts.schemas import (
+    HUBSPOT_COMPANIES,
+    HUBSPOT_CONTACTS,
+    HUBSPOT_PROPERTIES,
+    fast_problems,
+    problems,
+)
 from tests.standins.base import Request, Response, StandIn
+
+UPSERT_SCHEMAS = {"companies": HUBSPOT_COMPANIES, "contacts": HUBSPOT_CONTACTS}
+NOW = "2026-11-29T10:00:00.000Z"
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 UPSERT = re.compile(r"^/crm/v3/objects/(\w+)/batch/upsert$")
 PROPS = re.compile(r"^/crm/v3/properties/(\w+)$")
+PROP = re.compile(r"^/crm/v3/properties/(\w+)/(\w+)$")
 GROUPS = re.compile(r"^/crm/v3/properties/(\w+)/groups$")
 
 
@@ -48,6 +65,13 @@ class HubSpotStandIn(StandIn):
         }
         self.groups: dict[str, set[str]] = {"companies": {"info"}, "contacts": {"info"}}
         self.records: dict[str, dict[str, dict[str, Any]]] = {"companies": {}, "contacts": {}}
+        # Levers. `strict_schema`: refuse bodies that break HubSpot's published schemas (400,
+        # as HubSpot answers an input it cannot read). `reject_ids`: id values refused with a
+        # VALIDATION_ERROR. `error_context`: what a 207 error names: "ids" (the input's id),
+        # "trace" (its objectWriteTraceId) or "none" (an empty context, which the schema allows).
+        self.strict_schema = True
+        self.reject_ids: set[str] = set()
+        self.error_context = "ids"
 
     def add_property(self, object_type: str, name: str, type_: str = "string", **kw: Any) -> None:
         field = {"number": "number", "date": "date", "datetime": "date", "bool": "booleancheckbox"}
@@ -80,16 +104,24 @@ class HubSpotStandIn(StandIn):
                 200, {"results": [{"name": g} for g in sorted(self.groups[m.group(1)])]}
             )
         if m := GROUPS.match(path):
+            found = problems(HUBSPOT_PROPERTIES, request.json(), "PropertyGroupCreate")
+            if found and self.strict_schema:
+                return Response(400, _error("VALIDATION_ERROR", "; ".join(found)))
             name = request.json()["name"]
             with self.lock:
                 if name in self.groups[m.group(1)]:
                     return Response(409, _error("OBJECT_ALREADY_EXISTS", f"group {name} exists"))
                 self.groups[m.group(1)].add(name)
             return Response(201, {"name": name})
+        if (m := PROP.match(path)) and request.method == "PATCH" and m.group(2) != "groups":
+            return self._update_property(m.group(1), m.group(2), request.json())
         if (m := PROPS.match(path)) and request.method == "GET":
             return Response(200, {"results": list(self.properties[m.group(1)].values())})
         if m := PROPS.match(path):
             body = request.json()
+            found = problems(HUBSPOT_PROPERTIES, body, "PropertyCreate")
+            if found and self.strict_schema:
+                return Response(400, _error("VALIDATION_ERROR", "; ".join(found)))
             with self.lock:
                 if body["name"] in self.properties[m.group(1)]:
                     return Response(
@@ -103,7 +135,23 @@ class HubSpotStandIn(StandIn):
             return Response(201, body)
         return Response(404, _error("OBJECT_NOT_FOUND", f"no route {path}"))
 
+    def _update_property(self, object_type: str, name: str, body: Any) -> Response:
+        """PATCH /crm/v3/properties/{objectType}/{propertyName} (PropertyUpdate): options
+        given replace the property's options."""
+        found = problems(HUBSPOT_PROPERTIES, body, "PropertyUpdate")
+        if found and self.strict_schema:
+            return Response(400, _error("VALIDATION_ERROR", "; ".join(found)))
+        with self.lock:
+            definition = self.properties[object_type].get(name)
+            if definition is None:
+                return Response(404, _error("OBJECT_NOT_FOUND", f"no property {name}"))
+            definition.update(body)
+            return Response(200, definition)
+
     def _upsert(self, object_type: str, body: dict[str, Any]) -> Response:
+        found = fast_problems(UPSERT_SCHEMAS[object_type], body)
+        if found and self.strict_schema:
+            return Response(400, _error("VALIDATION_ERROR", "Invalid input JSON: " + found[0]))
         inputs = body.get("inputs") or []
         if len(inputs) > 100:
             return Response(400, _error("VALIDATION_ERROR", "Batch input limit is 100 inputs"))
@@ -118,17 +166,26 @@ class HubSpotStandIn(StandIn):
                         400, _error("VALIDATION_ERROR", f"{id_prop} is not a unique property")
                     )
                 problem = self._check(object_type, id_prop, id_value, entry.get("properties", {}))
+                if problem is None and id_value in self.reject_ids:
+                    problem = ("VALIDATION_ERROR", "INVALID_OPTION", "refused by the test")
                 if problem is None and self.should_fail():
                     problem = ("INTERNAL_ERROR", "INTERNAL", "Something went wrong, try again")
+                trace = entry.get("objectWriteTraceId")
                 if problem:
                     category, code, message = problem
+                    context = {
+                        "ids": {"ids": [id_value]},
+                        "trace": {"objectWriteTraceId": [trace]} if trace else {},
+                        "none": {},
+                    }[self.error_context]
                     errors.append(
                         {
                             "status": "error",
                             "category": category,
                             "message": message,
-                            "context": {"ids": [id_value]},
+                            "context": context,
                             "errors": [{"code": code, "message": message}],
+                            "links": {},
                         }
                     )
                     continue
@@ -141,18 +198,21 @@ class HubSpotStandIn(StandIn):
                         record.pop(name, None)
                     else:
                         record[name] = value
-                results.append({"id": str(next(self.ids)), "properties": record, "new": is_new})
+                result = {
+                    "id": str(next(self.ids)),
+                    "properties": {k: str(v) for k, v in record.items()},
+                    "createdAt": NOW,
+                    "updatedAt": NOW,
+                    "archived": False,
+                    "new": is_new,
+                }
+                if trace:
+                    result["objectWriteTraceId"] = trace
+                results.append(result)
+        answer = {"status": "COMPLETE", "results": results, "startedAt": NOW, "completedAt": NOW}
         if errors:
-            return Response(
-                207,
-                {
-                    "status": "COMPLETE",
-                    "results": results,
-                    "numErrors": len(errors),
-                    "errors": errors,
-                },
-            )
-        return Response(200, {"status": "COMPLETE", "results": results})
+            return Response(207, {**answer, "numErrors": len(errors), "errors": errors})
+        return Response(200, answer)
 
     def _check(
         self, object_type: str, id_prop: str, id_value: str, values: dict[str, Any]
@@ -192,13 +252,25 @@ class HubSpotStandIn(StandIn):
                     f'"{value}" is not a boolean ({name})',
                 )
             elif kind == "date":
-                when = datetime.fromtimestamp(int(value) / 1000, UTC)
-                if (when.hour, when.minute, when.second) != (0, 0, 0):
+                when = _parse_date(value)
+                if when is None or (when.hour, when.minute, when.second) != (0, 0, 0):
                     return (
                         "VALIDATION_ERROR",
                         "INVALID_DATE",
                         f"{value} is not midnight UTC ({name})",
                     )
+        return None
+
+
+def _parse_date(value: Any) -> datetime | None:
+    """A date property value in one of HubSpot's documented forms: YYYY-MM-DD, or epoch
+    milliseconds at midnight UTC (as text or a number)."""
+    text = str(value)
+    try:
+        if text.isdigit():
+            return datetime.fromtimestamp(int(text) / 1000, UTC)
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    except ValueError:
         return None
 
 
@@ -211,4 +283,10 @@ def _is_number(value: Any) -> bool:
 
 
 def _error(category: str, message: str) -> dict[str, Any]:
-    return {"status": "error", "message": message, "category": category}
+    """HubSpot's documented `Error` body (category, correlationId and message required)."""
+    return {
+        "status": "error",
+        "message": message,
+        "category": category,
+        "correlationId": "3f0e8a52-6c1b-4c53-9a8e-2b1f0d4c7e11",
+    }

@@ -2,7 +2,9 @@
 
 State a test can read: `records[sobject][external_id] -> fields` (field names as the schema
 spells them), `tokens` issued, `logins` count. Levers: `expire_tokens()`, `locked` (external id
--> how many more upserts fail with UNABLE_TO_LOCK_ROW), `request_limit_exceeded`.
+-> how many more upserts fail with UNABLE_TO_LOCK_ROW), `request_limit_exceeded`,
+`reject_ids` (external ids refused per record). Bodies are checked against the sObject
+Collections schema written from the REST API Developer Guide (tests/contracts/salesforce/).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from urllib.parse import parse_qs
 
 import jwt
 
+from tests.contracts.schemas import SALESFORCE_UPSERT, fast_problems
 from tests.standins.base import Request, Response, StandIn
 
 UPSERT = re.compile(r"^/services/data/v[\d.]+/composite/sobjects/(\w+)/(\w+)$")
@@ -56,6 +59,7 @@ class SalesforceStandIn(StandIn):
         self.logins = 0
         self.locked: dict[str, int] = {}
         self.request_limit_exceeded = False
+        self.reject_ids: set[str] = set()  # external ids refused per record (success false)
 
     def expire_tokens(self) -> None:
         with self.lock:
@@ -128,6 +132,9 @@ class SalesforceStandIn(StandIn):
         )
 
     def _upsert(self, obj: str, ext_field: str, body: dict[str, Any]) -> Response:
+        found = fast_problems(SALESFORCE_UPSERT, body)
+        if found:  # the guide: a request that is not well formed gets 400 as a whole
+            return Response(400, [{"errorCode": "JSON_PARSER_ERROR", "message": found[0]}])
         records = body.get("records") or []
         if len(records) > 200:
             return Response(
@@ -147,6 +154,8 @@ class SalesforceStandIn(StandIn):
                 if not errors and self.locked.get(ext_value, 0) > 0:
                     self.locked[ext_value] -= 1
                     errors = [_err("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access")]
+                if not errors and ext_value in self.reject_ids:
+                    errors = [_err("FIELD_CUSTOM_VALIDATION_EXCEPTION", "refused by the test")]
                 if not errors and self.should_fail():
                     errors = [_err("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access")]
                 if errors:

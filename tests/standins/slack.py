@@ -1,4 +1,5 @@
-"""Slack incoming-webhook stand-in: one secret path, 1 message/s, Slack's plain-text errors.
+"""Slack incoming-webhook stand-in: one secret path, 1 message/s, Slack's plain-text errors;
+messages are checked against tests/contracts/slack/incoming_webhook.json (Block Kit limits).
 
 State a test can read: `messages` (the JSON bodies accepted, in order).
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tests.contracts.schemas import SLACK_WEBHOOK, problems
 from tests.standins.base import Request, Response, StandIn
 
 
@@ -37,6 +39,8 @@ class SlackStandIn(StandIn):
             return Response(400, "invalid_payload")
         if not isinstance(body, dict) or not (body.get("text") or body.get("blocks")):
             return Response(400, "no_text")
+        if problems(SLACK_WEBHOOK, body):  # Block Kit shapes and limits
+            return Response(400, "invalid_blocks")
         blocks = body.get("blocks", [])
         if not isinstance(blocks, list) or len(blocks) > 50:
             return Response(400, "invalid_blocks")

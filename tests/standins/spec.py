@@ -17,3 +17,4 @@ class Spec:
     on_remove: str = "ignore"
     batch_size: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    enumerations: dict[str, list[str]] = field(default_factory=dict)

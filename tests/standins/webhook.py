@@ -36,6 +36,7 @@ class WebhookStandIn(StandIn):
         self.retryable_keys: set[str] = set()
         self.errors_by_index = False
         self.unattributed = False
+        self.unattributed_keys: set[str] = set()  # refused with an error that names no record
         self.echo_credentials = False
         self.received: dict[str, dict[str, Any]] = {}
         self.batches: list[dict[str, Any]] = []
@@ -80,6 +81,9 @@ class WebhookStandIn(StandIn):
             self.idempotency_keys.append(request.headers.get("idempotency-key", ""))
             for i, record in enumerate(records):
                 key = record["key"]
+                if key in self.unattributed_keys:
+                    errors.append({"message": "a record was refused downstream"})
+                    continue
                 if key in self.reject_keys or key in self.retryable_keys:
                     where = {"index": i} if self.errors_by_index else {"key": key}
                     errors.append(

@@ -357,6 +357,28 @@ def test_validate_passes_for_a_good_config(project: Project) -> None:
     assert "valid" in project.cli("validate").output
 
 
+def test_validate_says_which_dbt_build_to_run_when_the_model_is_not_built(
+    project: Project,
+) -> None:
+    project.sql("drop table sync_people")
+    result = project.cli("validate", expect=2)
+    assert "model 'sync_people' is not built in the warehouse" in result.output
+    assert "dbt build --select +sync_people" in result.output
+
+
+def test_validate_reports_a_built_model_without_sync_hash(project: Project) -> None:
+    project.sql("alter table sync_people drop column sync_hash")
+    result = project.cli("validate", expect=2)
+    assert "has no ['sync_hash'] column" in result.output
+    assert "dbt build --select sync_people" in result.output
+
+
+def test_validate_reports_a_table_older_than_the_manifest(project: Project) -> None:
+    project.sql("alter table sync_people drop column score")
+    result = project.cli("validate", expect=2)
+    assert "lacks ['score'], which the dbt manifest declares" in result.output
+
+
 def test_validate_asks_the_warehouse_when_the_manifest_has_no_contract(project: Project) -> None:
     project.write_manifest(["sync_people"], contract=False)
     assert "valid" in project.cli("validate").output

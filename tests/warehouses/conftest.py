@@ -208,8 +208,9 @@ def _base_type(duck_type: str) -> str:
 
 
 def _is_hash_column(con: duckdb.DuckDBPyConnection, relation: str, column: str) -> bool:
-    """Surrogate keys and sync_hash are md5 hex of warehouse-specific text (timestamps
-    and JSON render differently per warehouse), so their values differ by design."""
+    """Surrogate keys are md5 hex of warehouse-specific text (timestamps render
+    differently per warehouse), so their values differ by design. sync_hash is not
+    compared here but row by row in `sync_hash_mismatches`."""
     total, hexes = con.execute(
         f"select count({column}), count(*) filter (where regexp_full_match(cast({column} as varchar), '[0-9a-f]{{32}}')) from {relation}"
     ).fetchone()
@@ -328,6 +329,45 @@ def compare_relations(
         if mismatched:
             problems.append(f"{name}.{column}: values differ, e.g. (duckdb, other) {mismatched}")
     return problems
+
+
+def sync_hash_mismatches(
+    con: duckdb.DuckDBPyConnection, reference: str, other: str, name: str
+) -> tuple[list[str], int, int]:
+    """The same row must hash the same on every warehouse (issue 14): sync_hash is built
+    from canonical per-column text in a fixed order (macros/plg_sync.sql), never from an
+    engine's JSON. Rows are matched by sync_key; a row is checked when every other column
+    reads the same as text in both builds (a stand-in's rendering gap, such as fakesnow
+    writing "245.0" inside a text column, changes the data itself and so its hash).
+    Returns (problems, rows checked, rows whose data differ)."""
+    columns = [c for c, _ in _columns(con, reference) if c != "sync_hash"]
+    other_types = dict(_columns(con, other))
+    same_data = " and ".join(
+        f"{_normalised('r.' + c, t)} is not distinct from {_normalised('o.' + c, other_types.get(c, t))}"
+        for c, t in _columns(con, reference)
+        if c in columns and _base_type(t) not in _FRACTIONAL_TYPES
+    ) + "".join(
+        f" and r.{c} is not distinct from o.{c}"
+        for c, t in _columns(con, reference)
+        if c in columns and _base_type(t) in _FRACTIONAL_TYPES
+    )
+    checked, data_differs, mismatched = con.execute(
+        f"""
+        select count(*) filter (where {same_data}),
+               count(*) filter (where not ({same_data})),
+               count(*) filter (where ({same_data}) and r.sync_hash <> o.sync_hash)
+        from {reference} as r join {other} as o using (sync_key)
+        """
+    ).fetchone()
+    problems = []
+    if mismatched:
+        example = con.execute(
+            f"select r.sync_key, r.sync_hash, o.sync_hash from {reference} as r"
+            f" join {other} as o using (sync_key) where ({same_data})"
+            f" and r.sync_hash <> o.sync_hash limit 2"
+        ).fetchall()
+        problems.append(f"{name}: {mismatched} identical rows hash differently, e.g. {example}")
+    return problems, checked, data_differs
 
 
 def account_sets(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, set[str]]:

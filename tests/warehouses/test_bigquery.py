@@ -32,6 +32,7 @@ from tests.warehouses.conftest import (
     manifest_portability_problems,
     models,
     run_dbt,
+    sync_hash_mismatches,
 )
 
 PROJECT = "plg-ci-offline"  # a hyphen, as real project ids have: the SQL must quote it
@@ -202,5 +203,11 @@ def test_transpiled_models_match_the_duckdb_build(
         reference = account_sets(con, "ref.main.account_signals")
         assert reference["is_pql"] and reference["is_at_risk"], "demo data plants both"
         assert account_sets(con, f'"{PROJECT}".{DATASET}.account_signals') == reference
+        for name in (n for n in names if n.startswith("sync_")):
+            found, checked, data_differs = sync_hash_mismatches(
+                con, f"ref.main.{name}", f'"{PROJECT}".{DATASET}.{name}', name
+            )
+            assert found == [], "\n".join(found)
+            assert checked > 0 and data_differs == 0, (name, checked, data_differs)
     finally:
         con.close()
