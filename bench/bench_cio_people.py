@@ -120,6 +120,7 @@ def run_once(root: Path, db: Path, records: int, sink: str, profile: Path | None
             sync["checkpoint_every"] = int(os.environ["BENCH_CHECKPOINT_EVERY"])
         destination = {"type": "customerio", "site_id": "site-1", "api_key": "key-1"}
         destination["base_url"] = server.url
+        destination |= yaml.safe_load(os.environ.get("BENCH_DESTINATION_OPTIONS") or "{}")
         doc = {"version": 1, "destinations": {"customerio": destination}, "syncs": [sync]}
         config = root / "sync.yml"
         config.write_text(yaml.safe_dump(doc, sort_keys=False))
