@@ -359,11 +359,14 @@ class _Builder:
         )
 
 
-_SQL_TEXT = ("VARCHAR", "TEXT", "STRING", "CHAR", "UUID")
-_SQL_EXACT = ("BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT")
-_SQL_EXACT += ("USMALLINT", "UINTEGER", "UBIGINT", "INT", "NUMBER(38,0)")
-_SQL_FLOAT = ("DOUBLE", "FLOAT", "REAL")
-_SQL_TIME = ("TIMESTAMP", "DATE")
+# Column types (as the warehouse names them) whose SQL encoding is exactly the Python one.
+# Matched whole: `VARCHAR[]` or `TIMESTAMP[]` (lists) must not pass as text or time.
+_SQL_TEXT = frozenset({"VARCHAR", "TEXT", "STRING", "UUID"})
+_SQL_EXACT = frozenset({"BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"})
+_SQL_EXACT |= {"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+_SQL_FLOAT = frozenset({"DOUBLE", "FLOAT", "REAL"})
+_SQL_TIME = frozenset({"TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_S", "TIMESTAMP_MS"})
+_SQL_TIME |= {"TIMESTAMP_NS", "DATE"}
 
 
 def _lit(text: str) -> str:
@@ -412,12 +415,13 @@ def _person_sql(
     for i, (name, column) in enumerate(attrs):
         expr, sql_type = columns[column]
         kind = sql_type.upper()
-        if kind.startswith(_SQL_TEXT):
+        if kind in _SQL_TEXT:
             value = text(expr)
+            measured = size(f"cast({expr} as {d.string})")
             problems.append(
                 (
-                    f"{size(expr)} > {MAX_ATTRIBUTE_VALUE_BYTES}",
-                    f"{_lit(f'attribute {name!r} value is ')} || cast({size(expr)} as {d.string})"
+                    f"{measured} > {MAX_ATTRIBUTE_VALUE_BYTES}",
+                    f"{_lit(f'attribute {name!r} value is ')} || cast({measured} as {d.string})"
                     f" || {_lit(f' bytes; Customer.io accepts at most {MAX_ATTRIBUTE_VALUE_BYTES} bytes per value')}",
                 )
             )
@@ -432,7 +436,7 @@ def _person_sql(
                     f" || {_lit('; NaN/Infinity cannot be sent')}",
                 )
             )
-        elif kind.startswith(_SQL_TIME):
+        elif kind in _SQL_TIME:
             value = f"cast({d.epoch_seconds.format(expr)} as {d.string})"
         else:  # decimals, lists, structs, ...: encoded in Python, exactly as documented
             return None
