@@ -127,3 +127,17 @@
        when lower(cast({{ expr }} as {{ dbt.type_string() }})) in ('false', 'f', '0', 'no') then false
   end
 {%- endmacro %}
+
+{#- A score clamped to [-1, 1] (values outside are loader errors; null stays null). -#}
+{% macro plg_clamp_unit(expr) -%}
+  {{ return(adapter.dispatch('plg_clamp_unit', 'plg_signals')(expr)) }}
+{%- endmacro %}
+
+{% macro default__plg_clamp_unit(expr) -%}
+  case
+        when {{ expr }} is null then null
+        when {{ expr }} > 1 then 1.0
+        when {{ expr }} < -1 then -1.0
+        else cast({{ expr }} as {{ plg_type_double() }})
+    end
+{%- endmacro %}
