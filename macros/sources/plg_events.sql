@@ -38,10 +38,15 @@
     {%- do plg_require_columns(relation, columns, [context_column], {
           context_column: "var plg_event_account_id_column names the tracks column holding the account id (plg_event_account_source: context); use plg_event_account_source: groups to read the groups table instead"}) -%}
   {%- endif -%}
-  {%- set properties_column = var('plg_event_properties_column', none) or 'properties' -%}
-  {#- the time the warehouse received the row: received_at, else the loader's load time -#}
+  {#- properties: the var's column, else a `properties` column when the table has one
+      (neither loader documents one: custom properties go to per-event tables) -#}
+  {%- set properties_column = var('plg_event_properties_column', none)
+        or ('properties' if columns is not none and 'properties' in columns else 'null') -%}
+  {#- the time the warehouse received the row: received_at, else the loader's load time;
+      an offline compile (columns unknown) reads the documented received_at -#}
   {%- set received = [] -%}
-  {%- for candidate in ['received_at', 'loaded_at', 'uuid_ts'] if plg_has_column(columns, candidate) -%}
+  {%- set candidates = ['received_at'] if columns is none else ['received_at', 'loaded_at', 'uuid_ts'] -%}
+  {%- for candidate in candidates if plg_has_column(columns, candidate) -%}
     {%- do received.append('cast(' ~ candidate ~ ' as ' ~ dbt.type_timestamp() ~ ')') -%}
   {%- endfor -%}
   {%- do received.append('cast(' ~ plg_source_column('timestamp') ~ ' as ' ~ dbt.type_timestamp() ~ ')') -%}
