@@ -141,3 +141,14 @@
         else cast({{ expr }} as {{ plg_type_double() }})
     end
 {%- endmacro %}
+
+{#- A number as text, the same on every warehouse: DuckDB writes a whole double as "-1.0"
+    where Snowflake and BigQuery write "-1", so a trailing ".0" is dropped (the pattern
+    uses a character class: no backslash escaping differs between warehouses). -#}
+{% macro plg_number_text(expr) -%}
+  {{ return(adapter.dispatch('plg_number_text', 'plg_signals')(expr)) }}
+{%- endmacro %}
+
+{% macro default__plg_number_text(expr) -%}
+  regexp_replace(cast({{ expr }} as {{ dbt.type_string() }}), '[.]0$', '')
+{%- endmacro %}

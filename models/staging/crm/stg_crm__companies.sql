@@ -101,13 +101,27 @@ renamed as (
     {%- endif %}
 ),
 
--- one CRM company per product account: the most recently updated wins
+-- one row per CRM company (a company listed twice, e.g. with two account ids in a
+-- generic table, keeps its most recently updated row), then one CRM company per product
+-- account: the most recently updated wins
+companies as (
+    select * from (
+        select
+            *,
+            row_number() over (
+                partition by crm_company_id order by updated_at desc, account_id
+            ) as company_rank
+        from renamed
+        where account_id is not null and crm_company_id is not null
+    ) as versions
+    where company_rank = 1
+),
+
 ranked as (
     select
         *,
         row_number() over (partition by account_id order by updated_at desc, crm_company_id) as account_rank
-    from renamed
-    where account_id is not null
+    from companies
 ),
 
 final as (
