@@ -16,6 +16,10 @@ Sources (read with the repository snapshots and docs, November 2026):
   lands as `plg_account_id_c`.
 - Fivetran Zendesk Support: fivetran/dbt_zendesk_source @ 3aab72b7a0d97e1b6b1b7aa9c2898333fb002cd5,
   integration_tests/seeds/{ticket,organization,user,ticket_field_history}_data.csv.
+- Fivetran Zendesk `satisfaction_rating` (not among the package's seeds): Fivetran's
+  Zendesk Support schema ERD, https://fivetran.com/docs/connectors/applications/zendesk
+  (id, assignee_id, comment, created_at, group_id, reason, requester_id, score, ticket_id,
+  updated_at, url; score is good / bad / offered / unoffered as in Zendesk's API).
 - Segment: https://segment.com/docs/connections/storage/warehouses/schema/ (tracks and
   groups tables: id, anonymous_id, context_*, event/event_text or group_id + traits,
   original_timestamp, received_at, sent_at, timestamp, user_id, uuid_ts; custom event
@@ -124,6 +128,10 @@ ZENDESK_USER = _columns(
     "organization_id,phone,remote_photo_url,restricted_agent,role,shared,shared_agent,"
     "signature,suspended,ticket_restriction,time_zone,two_factor_auth_enabled,updated_at,"
     "url,verified"
+)
+ZENDESK_SATISFACTION_RATING = _columns(
+    "id,_fivetran_synced,assignee_id,comment,created_at,group_id,reason,requester_id,score,"
+    "ticket_id,updated_at,url"
 )
 ZENDESK_TICKET_FIELD_HISTORY = _columns(
     "field_name,ticket_id,updated,_fivetran_synced,user_id,value"

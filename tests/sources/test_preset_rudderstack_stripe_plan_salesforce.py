@@ -297,24 +297,22 @@ def test_generic_helpdesk_sentiment_clamped(build):
 
 
 @pytest.mark.parametrize(
-    ("extra_vars", "expected"),
+    ("broken_vars", "expected"),
     [
         (
-            {"plg_salesforce_account_id_field": "product_account_c"},
-            ["has no column `product_account_c`", "plg_salesforce_account_id_field"],
+            {"plg_salesforce_account_id_field": "product_account_c"},  # no such Account field
+            '"account" has no column `product_account_c`, which stg_crm__companies needs; '
+            "var plg_salesforce_account_id_field",
         ),
         (
-            {"plg_stripe_price_table": "price"},
-            ["source table", "price", "does not exist", "plg_stripe_price_table"],
-        ),
-        (
-            {"plg_event_account_source": "context"},
-            ["has no column `context_group_id`", "plg_event_account_id_column"],
+            {"plg_stripe_price_table": "price"},  # this connector lands `plan`, not `price`
+            'source table "warehouse"."raw"."price" does not exist; it is set by var '
+            "plg_stripe_price_table (price)",
         ),
     ],
 )
 def test_a_missing_required_column_or_table_names_it_and_the_setting(
-    build, tmp_path, extra_vars, expected
+    build, tmp_path, broken_vars, expected
 ):
     completed = run_dbt(
         tmp_path,
@@ -323,10 +321,9 @@ def test_a_missing_required_column_or_table_names_it_and_the_setting(
         "--select",
         "staging",
         "--vars",
-        json.dumps({"plg_as_of": "2026-11-01", **VARS, **extra_vars}),
+        json.dumps({"plg_as_of": "2026-11-01", **VARS, **broken_vars}),
         timeout=300,
     )
     output = completed.stdout + completed.stderr
     assert completed.returncode != 0
-    for text in expected:
-        assert text in output, output[-3000:]
+    assert expected in output, output[-3000:]
