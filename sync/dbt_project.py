@@ -179,14 +179,58 @@ class Manifest:
                 f"{self.path}: dbt manifest not found; run `dbt build` (or `dbt parse`) in "
                 f"{project_dir} first"
             )
-        try:
-            data = json.loads(self.path.read_text())
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"{self.path}: not valid JSON ({e}); rerun `dbt build`") from None
+        self._project_dir = project_dir
         self._models: dict[str, list[dict[str, Any]]] = {}
-        for node in (data.get("nodes") or {}).values():
+        for node in self._nodes(self._load()):
             if node.get("resource_type") == "model":
-                self._models.setdefault(node["name"], []).append(node)
+                name = node.get("name")
+                if not isinstance(name, str) or not name:
+                    raise self._corrupt(f"a model node has no `name` ({_node_id(node)})")
+                self._models.setdefault(name, []).append(node)
+
+    def _corrupt(self, detail: str) -> ConfigError:
+        """Every unreadable manifest says the same thing: which file, what, and the fix."""
+        return ConfigError(
+            f"{self.path}: cannot read the dbt manifest: {detail}. It is corrupt or was "
+            f"written by another tool; rerun `dbt build` (or `dbt parse`) in "
+            f"{self._project_dir} to regenerate it"
+        )
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            raw = self.path.read_bytes()
+        except OSError as e:
+            raise self._corrupt(f"{type(e).__name__}: {e.strerror or e}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise self._corrupt(
+                f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start})"
+            ) from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise self._corrupt(f"not valid JSON ({e})") from None
+        except RecursionError:
+            raise self._corrupt("JSON nested too deeply") from None
+        if not isinstance(data, dict):
+            raise self._corrupt(f"the top level is a JSON {_json_type(data)}, not an object")
+        return data
+
+    def _nodes(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        nodes = data.get("nodes")
+        if nodes is None:
+            return []
+        if not isinstance(nodes, dict):
+            raise self._corrupt(
+                f"`nodes` is a JSON {_json_type(nodes)}; dbt writes an object keyed by unique_id"
+            )
+        out = []
+        for key, node in nodes.items():
+            if not isinstance(node, dict):
+                raise self._corrupt(f"node {key!r} is a JSON {_json_type(node)}, not an object")
+            out.append(node)
+        return out
 
     def relation(self, model: str) -> ModelRelation:
         nodes = self._models.get(model)
@@ -201,15 +245,47 @@ class Manifest:
             )
         # Prefer the root project's model over a same-named one in a package.
         node = next((n for n in nodes if n.get("package_name") == self.project_name), nodes[0])
-        columns = {
-            c.get("name", k): c.get("data_type") for k, c in (node.get("columns") or {}).items()
-        }
-        contract = (node.get("config") or {}).get("contract") or node.get("contract") or {}
+        where = _node_id(node)
+        schema = node.get("schema")
+        if not isinstance(schema, str) or not schema:
+            raise self._corrupt(f"model node {where} has no `schema`")
+        for key in ("database", "alias"):
+            if node.get(key) is not None and not isinstance(node.get(key), str):
+                raise self._corrupt(f"model node {where}: `{key}` is not text")
+        raw_columns = node.get("columns") or {}
+        if not isinstance(raw_columns, dict) or not all(
+            isinstance(c, dict) for c in raw_columns.values()
+        ):
+            raise self._corrupt(f"model node {where}: `columns` is not an object of objects")
+        columns = {str(c.get("name", k)): c.get("data_type") for k, c in raw_columns.items()}
+        config = node.get("config")
+        contract = (config.get("contract") if isinstance(config, dict) else None) or (
+            node.get("contract") or {}
+        )
+        if not isinstance(contract, dict):
+            raise self._corrupt(f"model node {where}: `contract` is not an object")
         return ModelRelation(
             name=model,
             database=node.get("database"),
-            schema=node["schema"],
+            schema=schema,
             alias=node.get("alias") or node["name"],
             columns=columns,
             contract_enforced=bool(contract.get("enforced")),
         )
+
+
+def _node_id(node: dict[str, Any]) -> str:
+    return repr(node.get("unique_id") or node.get("name") or "?")
+
+
+def _json_type(value: Any) -> str:
+    """JSON's name for a parsed value's type, for messages about the manifest's shape."""
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "null" if value is None else "object"

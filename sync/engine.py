@@ -11,17 +11,17 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
+from sync import interrupt
 from sync.backends import Backend, connect
 from sync.config import Config, SyncConfig
 from sync.dbt_project import Manifest, ModelRelation, load_profile
-from sync.destinations.base import Destination, destination_types
+from sync.destinations import Destination, destination_types
 from sync.errors import (
     ConfigError,
     FailedRecordsError,
     GuardrailError,
+    InterruptedRunError,
     LockHeldError,
     PlgSyncError,
 )
@@ -35,43 +35,15 @@ from sync.planning import (
     resolve_mapping,
     row_to_change,
     schema_drift,
+    state_loss_problem,
 )
 from sync.records import Change, Outcome
 from sync.secrets import redact
-from sync.state import Acked, Clock, DiffCounts, Rejected, StateStore, utc_now
+from sync.state import Acked, Clock, Rejected, StateStore, utc_now
+from sync.types import DiffCounts, RunOptions, SyncResult
 
 DEFAULT_BATCH_SIZE = 100
 SAMPLE_SIZE = 3
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    full_resync: bool = False
-    dry_run: bool = False  # compute and record the plan (sync_plans), send nothing
-    allow_mass_change: bool = False
-
-
-@dataclass
-class SyncResult:
-    """What one sync did; printed by the CLI and mirrored in `sync_runs`."""
-
-    sync_name: str
-    run_id: str
-    status: str = "running"
-    dry_run: bool = False
-    counts: DiffCounts | None = None
-    succeeded: int = 0
-    failed: int = 0
-    skipped: int = 0
-    requests: int = 0
-    retries: int = 0
-    throttled: int = 0
-    duration_s: float = 0.0
-    samples: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)  # first few rejection reasons, for humans
-    model_columns: str | None = None  # column signature of what this run sends
-    error: PlgSyncError | None = None
 
 
 class Workspace:
@@ -148,6 +120,15 @@ class Engine:
             result = SyncResult(
                 sync_name=sync.name, run_id=uuid.uuid4().hex, dry_run=options.dry_run
             )
+            if interrupt.requested():  # a stop arrived between syncs: start no other
+                result.status = "interrupted"
+                result.error = InterruptedRunError(
+                    f"sync {sync.name!r}: not started: the run was stopped by "
+                    f"{interrupt.reason()}; nothing was sent"
+                )
+                self.reporter.sync_finished(result)
+                results.append(result)
+                continue
             try:
                 self._run_one(sync, options, result)
             except PlgSyncError as e:
@@ -173,15 +154,29 @@ class Engine:
         started = time.monotonic()
         stats0 = (dest.stats.requests, dest.stats.retries, dest.stats.throttled)
 
-        state.acquire_lease(sync.name, result.run_id, ttl)  # LockHeldError: nothing sent
+        took_over = state.acquire_lease(sync.name, result.run_id, ttl)  # LockHeld: none sent
+        if took_over:
+            self.reporter.warning(took_over)
         work: str | None = None
+        trusted_state = False  # passed the guardrails: its state count is the next baseline
         try:
             state.start_run(result.run_id, sync.name, options.dry_run, ws.clock())
             last_rows = state.last_success_model_rows(sync.name)
+            self._stop_if_requested(sync, result)
             work, counts = state.build_diff(sync.name, model, mapping.columns, options.full_resync)
+            self._stop_if_requested(sync, result)
             result.counts = counts
             self.reporter.plan_computed(sync.name, counts)
             problems = guardrail_problems(sync, counts, last_rows)
+            if not options.full_resync:  # --full-resync resends everything on purpose
+                lost = state_loss_problem(
+                    sync,
+                    counts.state_rows,
+                    state.state_rows_baseline(sync.name),
+                    f"{ws.config.state_schema}.sync_state",
+                )
+                if lost:
+                    problems.append(lost)
             result.model_columns = column_signature(mapping.columns, columns)
             drift = schema_drift(state.last_success_model_columns(sync.name), result.model_columns)
             if drift:
@@ -215,6 +210,7 @@ class Engine:
                     "rerun with --allow-mass-change."
                 )
             else:
+                trusted_state = not options.dry_run
                 self._deliver(sync, dest, mapping, work, counts, result)
         except PlgSyncError as e:
             result.error = e
@@ -231,7 +227,20 @@ class Engine:
             result.requests = s.requests - stats0[0]
             result.retries = s.retries - stats0[1]
             result.throttled = s.throttled - stats0[2]
-            self._finish(sync, result, work)
+            self._finish(sync, result, work, trusted_state)
+
+    def _stop_if_requested(self, sync: SyncConfig, result: SyncResult, total: int = 0) -> None:
+        """Raise InterruptedRunError (status `interrupted`) once SIGTERM/SIGINT arrived."""
+        if not interrupt.requested():
+            return
+        result.status = "interrupted"
+        done = result.succeeded + result.failed
+        progress = f" after {done} of {total} records" if total else ""
+        raise InterruptedRunError(
+            f"sync {sync.name!r}: stopped by {interrupt.reason()}{progress}; "
+            f"{result.succeeded} acknowledged record(s) are kept in state and the lease is "
+            "released; the next run sends the rest"
+        )
 
     def _key_problem(self, sync: SyncConfig, model: str) -> str | None:
         """A message if the model's sync_key has nulls or duplicates (else None).
@@ -293,11 +302,13 @@ class Engine:
                 pending.extend(row_to_change(r, mapping) for r in chunk)
                 while len(pending) >= batch_size:
                     batch, pending = pending[:batch_size], pending[batch_size:]
+                    self._stop_if_requested(sync, result, total)
                     self._send(sync, dest, batch, acked, rejected, result)
                     advance(len(batch))
                     if len(acked) + len(rejected) >= checkpoint_every:
                         flush()
             if pending:
+                self._stop_if_requested(sync, result, total)
                 self._send(sync, dest, pending, acked, rejected, result)
                 advance(len(pending))
         finally:
@@ -333,7 +344,12 @@ class Engine:
         rejected: list[Rejected],
         result: SyncResult,
     ) -> None:
-        outcomes: dict[str, Outcome] = {o.key: o for o in dest.send(sync, batch)}
+        try:
+            sent = dest.send(sync, batch)
+        except interrupt.Interrupted:  # the HTTP layer stopped mid-batch: no outcome, resent
+            self._stop_if_requested(sync, result)
+            raise
+        outcomes: dict[str, Outcome] = {o.key: o for o in sent}
         for ch in batch:
             o = outcomes.get(ch.key)
             if o is None:
@@ -348,10 +364,22 @@ class Engine:
                 if len(result.reasons) < 3:
                     result.reasons.append(f"{o.code or o.status}: {(msg or '')[:200]}")
 
-    def _finish(self, sync: SyncConfig, result: SyncResult, work: str | None) -> None:
-        """Record the run row, drop the work table, release the lease: best effort each."""
+    def _finish(
+        self, sync: SyncConfig, result: SyncResult, work: str | None, count_state: bool = False
+    ) -> None:
+        """Record the run row, drop the work table, release the lease: best effort each.
+
+        `count_state`: the run passed the guardrails and sent, so its final state count is
+        the baseline the state-loss guardrail of the next run compares with.
+        """
         state = self.ws.state
         c = result.counts
+        state_after: int | None = None
+        if count_state:
+            try:
+                state_after = state.count_state(sync.name)
+            except PlgSyncError as e:
+                self.reporter.warning(f"sync {sync.name!r}: cannot count state: {e}")
         values = {
             "finished_at": self.ws.clock(),
             "status": result.status,
@@ -370,6 +398,7 @@ class Engine:
             "model_rows": c.model_rows if c else None,
             "state_rows": c.state_rows if c else None,
             "model_columns": result.model_columns,
+            "state_rows_after": state_after,
         }
         steps: list[Callable[[], None]] = [lambda: state.finish_run(result.run_id, values)]
         if work:

@@ -1,16 +1,30 @@
-"""User-facing exceptions, each mapped to one documented exit code.
+"""User-facing exceptions, each with one documented exit code.
 
-The CLI is the only place that turns these into exit codes (see `EXIT_CODES`), so a
-scheduler can act on the code without parsing text.
+`PlgSyncError` is a `click.ClickException`: click prints it (through `show`, which redacts)
+and exits with the class's `exit_code`, so there is one mapping from error to exit code and
+it is this file. A scheduler can act on the code without parsing text.
 """
 
 from __future__ import annotations
 
+from typing import IO, Any
 
-class PlgSyncError(Exception):
+import click
+
+from sync.secrets import redact
+
+
+class PlgSyncError(click.ClickException):
     """Base class: the message is written for the person running the command."""
 
     exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """`error: <message>` on stderr, secrets masked (click's default says `Error:`)."""
+        click.echo(f"error: {redact(self.format_message())}", file=file, err=file is None)
 
 
 class ConfigError(PlgSyncError):
@@ -49,6 +63,13 @@ class FailedRecordsError(PlgSyncError):
     exit_code = 7
 
 
+class InterruptedRunError(PlgSyncError):
+    """SIGTERM/SIGINT: sending stopped, acknowledged records were checkpointed, the run is
+    marked `interrupted` and its lease released; the next run sends the rest."""
+
+    exit_code = 8
+
+
 EXIT_CODES: dict[int, str] = {
     0: "ok: every planned record was delivered (or failures stayed under the threshold)",
     1: "unexpected error (a bug: please report it with the log)",
@@ -58,4 +79,5 @@ EXIT_CODES: dict[int, str] = {
     5: "guardrail tripped: too many removals or the model shrank; rerun with --allow-mass-change",
     6: "destination error: auth, setup or connectivity",
     7: "failed records above the sync's threshold; they stay unsynced and are retried next run",
+    8: "interrupted (SIGTERM/SIGINT): acknowledged records kept, lease released; rerun to finish",
 }

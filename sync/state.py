@@ -7,6 +7,8 @@ rows in one transaction, so a crash between checkpoints only causes re-sends, ne
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -15,10 +17,53 @@ from typing import Any
 
 from sync.backends.base import Backend
 from sync.errors import LockHeldError, WarehouseError
-from sync.state_sql import STATE_TABLES
+from sync.state_sql import STATE_TABLES, ColumnProblem, contract_problems
+from sync.types import DiffCounts
 
 Clock = Callable[[], datetime]
+# sync_runs columns added after the first release: created by `alter table` on old schemas.
+_LATER_COLUMNS = {
+    "sync_runs": ("model_rows", "state_rows", "model_columns", "state_rows_after"),
+    "sync_leases": ("holder_host", "holder_pid"),
+}
 _IN_LIST_MAX = 1000  # keys per `in (...)` list; Snowflake and DuckDB are happy with this
+
+
+def holder_host() -> str:
+    """This machine as a lease records it: host name, plus the PID namespace on Linux.
+
+    The namespace keeps two containers that share a host name from judging each other's
+    process ids (pid 7 in one is not pid 7 in the other).
+    """
+    host = socket.gethostname()
+    try:
+        return f"{host} {os.readlink('/proc/self/ns/pid')}"
+    except OSError:
+        return host
+
+
+def process_alive(pid: Any) -> bool:
+    """False only when process `pid` certainly does not exist here (or is a zombie)."""
+    if os.name != "posix" or not isinstance(pid, int) or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as fh:  # killed but not yet reaped by its parent
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def utc_now() -> datetime:
@@ -33,16 +78,15 @@ def _naive_utc(ts: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class DiffCounts:
-    added: int
-    changed: int
-    removed: int
-    model_rows: int
-    state_rows: int
+class RepairStep:
+    """What `plg-sync repair-state` does to one state table, and what the user should know."""
 
-    @property
-    def planned(self) -> int:
-        return self.added + self.changed + self.removed
+    table: str
+    problems: str
+    action: str  # add_columns | rebuild | recreate
+    rows: int
+    backup: str | None  # the copy kept of the old table, if any
+    consequence: str
 
 
 @dataclass(frozen=True)
@@ -79,38 +123,190 @@ class StateStore:
             except WarehouseError:  # two first runs racing on `create ... if not exists`
                 time.sleep(0.2)
                 self.backend.execute(stmt)
-        runs = self.sql.table("sync_runs")  # tables made by an older version: add new columns
-        for stmt in self.sql.add_columns("sync_runs", self.backend.column_names(runs)):
-            self.backend.execute(stmt)
+        for table, later in _LATER_COLUMNS.items():  # made by an older version: add columns
+            have = self.backend.column_names(self.sql.table(table))
+            for stmt in self.sql.add_columns(table, have, later):
+                self.backend.execute(stmt)
+        self.check_tables()
+
+    # --- the contract (docs/state-tables.md) ------------------------------------------------
+
+    def contract_problems(self) -> list[ColumnProblem]:
+        """Missing or retyped columns of every state table (tables are assumed to exist)."""
+        out: list[ColumnProblem] = []
+        for table in STATE_TABLES:
+            out += contract_problems(table, self.backend.column_types(self.sql.table(table)))
+        return out
+
+    def check_tables(self) -> None:
+        """Refuse to start on state tables altered by hand, naming table, column and fix.
+
+        Without this, a dropped or retyped column surfaces as a raw binder error from deep
+        inside a run (e.g. "Referenced column expires_at not found") on every later run.
+        """
+        problems = self.contract_problems()
+        if not problems:
+            return
+        lines = "; ".join(f"{self._name(p.table)}: {p.describe()}" for p in problems)
+        raise WarehouseError(
+            f"the plg-sync state tables do not match their documented contract "
+            f"(docs/state-tables.md): {lines}. Were they altered by hand? Nothing was sent. "
+            "Run `plg-sync repair-state` to see how each table would be rebuilt, then "
+            "`plg-sync repair-state --apply` (it keeps a backup copy and resends nothing "
+            "unless it says so)."
+        )
+
+    def _name(self, table: str) -> str:
+        return f"{self.sql.schema}.{table}"
+
+    def repair_plan(self) -> list[RepairStep]:
+        """How each state table that breaks the contract would be rebuilt (nothing runs)."""
+        for stmt in [self.sql.create_schema(), *self.sql.create_tables()]:
+            self.backend.execute(stmt)  # a missing table is simply created
+        by_table: dict[str, list[ColumnProblem]] = {}
+        for p in self.contract_problems():
+            by_table.setdefault(p.table, []).append(p)
+        stamp = self.clock().strftime("%Y%m%d%H%M%S")
+        steps = []
+        for table, problems in by_table.items():
+            missing = {p.column for p in problems if p.found is None}
+            retyped = {p.column for p in problems if p.found is not None}
+            rows = int(self.backend.query(self.sql.count_rows(table))[0][0])
+            what = "; ".join(p.describe() for p in problems)
+            backup = f"{table}__before_repair_{stamp}"
+            if table == "sync_leases":
+                steps.append(
+                    RepairStep(table, what, "recreate", rows, None, "leases are transient; "
+                               "the table is recreated empty (no run can hold one now)")
+                )  # fmt: skip
+            elif table == "sync_state" and missing & {"sync_name", "sync_key", "sync_hash"}:
+                steps.append(
+                    RepairStep(
+                        table, what, "recreate", rows, backup,
+                        f"which record holds which hash cannot be rebuilt; the table is "
+                        f"recreated empty (the {rows} old rows are kept in {self._name(backup)}"
+                        "). The next run of each sync finds its state lost and stops (exit 5) "
+                        "until you rerun it with --full-resync, which resends every record",
+                    )
+                )  # fmt: skip
+            elif not retyped:
+                steps.append(
+                    RepairStep(table, what, "add_columns", rows, None,
+                               f"the missing column(s) are added, null in the {rows} existing "
+                               "rows; nothing is resent")
+                )  # fmt: skip
+            else:
+                resend = (
+                    " Records whose sync_key or sync_hash no longer match after the cast "
+                    "are sent again."
+                    if table == "sync_state" and retyped & {"sync_name", "sync_key", "sync_hash"}
+                    else " Nothing is resent."
+                )
+                steps.append(
+                    RepairStep(
+                        table, what, "rebuild", rows, backup,
+                        f"the table is rebuilt with the contract's types, its {rows} rows copied "
+                        f"with each value cast back (missing columns null); the old table is "
+                        f"kept as {self._name(backup)}.{resend}",
+                    )
+                )  # fmt: skip
+        return steps
+
+    def repair(self, steps: Sequence[RepairStep]) -> None:
+        """Apply a repair plan; refuses while a run holds a lease (it would race the run)."""
+        if not any(s.table == "sync_leases" for s in steps):
+            now = self.clock()
+            p = self.backend.params()
+            live = self.backend.query(self.sql.live_leases(p, now), p)
+            if live:
+                raise LockHeldError(
+                    f"a run holds the lease of sync(s) {sorted({r[0] for r in live})}; "
+                    "repair-state changes nothing while a run is in progress. Try again when "
+                    "it has finished."
+                )
+        b, sql = self.backend, self.sql
+        for step in steps:
+            t = step.table
+            if step.action == "add_columns":
+                have = b.column_names(sql.table(t))
+                for stmt in sql.add_columns(t, have):
+                    b.execute(stmt)
+                continue
+            if step.backup:
+                b.execute(sql.copy_table(t, step.backup))
+            if step.action == "rebuild":
+                assert step.backup is not None
+                rebuilt = f"{t}__rebuilt"
+                b.execute(sql.drop_table(sql.table(rebuilt)))
+                b.execute(sql.create_table(t, rebuilt))
+                try:
+                    present = b.column_names(sql.table(step.backup))
+                    b.execute(sql.refill_from(t, step.backup, present, into=rebuilt))
+                except WarehouseError as e:
+                    b.execute(sql.drop_table(sql.table(rebuilt)))
+                    raise WarehouseError(
+                        f"{self._name(t)}: its values cannot be cast back to the contract's "
+                        f"types ({e}); the table is unchanged (a copy is in "
+                        f"{self._name(step.backup)}). Fix the column by hand: see "
+                        "docs/state-tables.md for each column's type."
+                    ) from None
+                b.execute(sql.drop_table(sql.table(t)))
+                b.execute(sql.create_table(t))
+                b.execute(sql.refill_from(t, rebuilt, [c for c, _ in STATE_TABLES[t]]))
+                b.execute(sql.drop_table(sql.table(rebuilt)))
+            else:  # recreate empty
+                b.execute(sql.drop_table(sql.table(t)))
+                b.execute(sql.create_table(t))
+        self.check_tables()
 
     # --- leases ---------------------------------------------------------------------------
 
-    def acquire_lease(self, sync_name: str, holder: str, ttl_s: int) -> None:
-        """Take the sync's lease or raise LockHeldError; an expired lease is taken over."""
-        b, now = self.backend, self.clock()
-        p1, p2 = b.params(), b.params()
-        b.transaction(
-            [
-                (self.sql.delete_expired_lease(p1, sync_name, now), p1),
-                (
-                    self.sql.insert_lease_if_free(
-                        p2, sync_name, holder, now, now + timedelta(seconds=ttl_s)
+    def acquire_lease(self, sync_name: str, holder: str, ttl_s: int) -> str | None:
+        """Take the sync's lease or raise LockHeldError; an expired lease is taken over.
+
+        So is the lease of a run on this host whose process no longer exists (killed with
+        SIGKILL, OOM-killed, a crashed container): waiting `lease_ttl_seconds` for it would
+        only delay the next run. Returns a note for the user when that happened.
+        """
+        b, here, pid = self.backend, holder_host(), os.getpid()
+        note = None
+        other: Sequence[Any] = ("?", None, None, None)
+        for _ in range(2):
+            now = self.clock()
+            p1, p2 = b.params(), b.params()
+            b.transaction(
+                [
+                    (self.sql.delete_expired_lease(p1, sync_name, now), p1),
+                    (
+                        self.sql.insert_lease_if_free(
+                            p2, sync_name, holder, now, now + timedelta(seconds=ttl_s), here, pid
+                        ),
+                        p2,
                     ),
-                    p2,
-                ),
-            ]
-        )
-        p = b.params()
-        rows = b.query(self.sql.lease_holders(p, sync_name), p)
-        if rows and rows[0][0] == holder:
-            return
-        if any(r[0] == holder for r in rows):  # lost a race on a warehouse without locks
-            self.release_lease(sync_name, holder)
-        other = rows[0] if rows else ("?", None)
+                ]
+            )
+            p = b.params()
+            rows = b.query(self.sql.lease_holders(p, sync_name), p)
+            if rows and rows[0][0] == holder:
+                return note
+            if any(r[0] == holder for r in rows):  # lost a race on a warehouse without locks
+                self.release_lease(sync_name, holder)
+            other = rows[0] if rows else ("?", None, None, None)
+            if note is None and other[2] == here and not process_alive(_as_int(other[3])):
+                self.release_lease(sync_name, str(other[0]))  # only that holder's row
+                note = (
+                    f"sync {sync_name!r}: took over the lease of run {other[0]} (process "
+                    f"{other[3]} on this host no longer exists) instead of waiting for it "
+                    f"to expire at {_naive_utc(other[1])} UTC"
+                )
+                continue
+            break
+        who = str(other[0]) + (f", pid {other[3]} on {other[2]}" if other[2] else "")
         raise LockHeldError(
-            f"sync {sync_name!r}: another run ({other[0]}) holds the lease until "
+            f"sync {sync_name!r}: another run ({who}) holds the lease until "
             f"{_naive_utc(other[1])} UTC; nothing was sent. If that run died, the lease "
-            "expires by itself (lease_ttl_seconds in sync.yml)."
+            "expires by itself (lease_ttl_seconds in sync.yml); a run on the same host takes "
+            "it over as soon as the holder's process is gone."
         )
 
     def renew_lease(self, sync_name: str, holder: str, ttl_s: int) -> None:
@@ -150,6 +346,17 @@ class StateStore:
         p = self.backend.params()
         rows = self.backend.query(self.sql.last_success_model_rows(p, sync_name), p)
         return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def state_rows_baseline(self, sync_name: str) -> int | None:
+        """How many state rows the sync had after its latest recorded run (None before a
+        successful run): what the state-loss guardrail compares the current count with."""
+        p = self.backend.params()
+        rows = self.backend.query(self.sql.state_rows_baseline(p, sync_name), p)
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def count_state(self, sync_name: str) -> int:
+        p = self.backend.params()
+        return int(self.backend.query(self.sql.state_rows(p, sync_name), p)[0][0])
 
     def last_success_model_columns(self, sync_name: str) -> str | None:
         """The column signature of the sync's last successful run (None before any)."""

@@ -141,6 +141,7 @@ STATE_TABLES: dict[str, list[tuple[str, str]]] = {
         ("model_rows", "integer"),
         ("state_rows", "integer"),
         ("model_columns", "string"),
+        ("state_rows_after", "integer"),
     ],
     "sync_errors": [
         ("run_id", "string"),
@@ -166,8 +167,111 @@ STATE_TABLES: dict[str, list[tuple[str, str]]] = {
         ("holder", "string"),
         ("acquired_at", "timestamp"),
         ("expires_at", "timestamp"),
+        ("holder_host", "string"),
+        ("holder_pid", "integer"),
     ],
 }
+
+
+# Warehouse type names (DuckDB, Snowflake, BigQuery spellings) -> logical STATE_TABLES type.
+# A timestamp *with* a zone is deliberately absent: the state schema stores naive UTC and
+# compares it with naive parameters, which a zoned column would shift by the session zone.
+_FAMILIES: dict[str, str] = {
+    **dict.fromkeys(
+        ("VARCHAR", "TEXT", "STRING", "CHAR", "CHARACTER", "CHARACTER VARYING", "BPCHAR"),
+        "string",
+    ),
+    **dict.fromkeys(
+        (
+            "BIGINT",
+            "INTEGER",
+            "INT",
+            "INT64",
+            "INT8",
+            "INT4",
+            "INT2",
+            "SMALLINT",
+            "TINYINT",
+            "HUGEINT",
+            "UBIGINT",
+            "UINTEGER",
+            "BYTEINT",
+        ),
+        "integer",
+    ),
+    **dict.fromkeys(
+        ("DOUBLE", "DOUBLE PRECISION", "FLOAT", "FLOAT64", "FLOAT8", "FLOAT4", "REAL"), "double"
+    ),
+    **dict.fromkeys(("BOOLEAN", "BOOL", "LOGICAL"), "boolean"),
+    **dict.fromkeys(
+        (
+            "TIMESTAMP",
+            "TIMESTAMP_NTZ",
+            "DATETIME",
+            "TIMESTAMP WITHOUT TIME ZONE",
+            "TIMESTAMP_NS",
+            "TIMESTAMP_MS",
+            "TIMESTAMP_S",
+            "TIMESTAMP_US",
+        ),
+        "timestamp",
+    ),
+}
+_DECIMAL = re.compile(r"^(NUMBER|DECIMAL|NUMERIC|BIGNUMERIC)\s*(\(\s*\d+\s*(,\s*(\d+)\s*)?\))?$")
+
+
+def type_family(type_name: str | None) -> str | None:
+    """The logical type (`string`, `integer`, ...) of a warehouse type name; None if unknown.
+
+    Decimals count as integers when their scale is 0 (Snowflake's `number(38, 0)`), else as
+    doubles. Anything else (a zoned timestamp, a date, JSON) maps to its own upper-case name,
+    which never equals a logical type, so the contract check reports it as retyped.
+    """
+    if type_name is None:
+        return None
+    name = " ".join(type_name.strip().upper().split())
+    if name in _FAMILIES:
+        return _FAMILIES[name]
+    base = re.sub(r"\(.*\)$", "", name).strip()
+    if base in ("VARCHAR", "CHAR", "CHARACTER VARYING", "STRING", "TEXT"):
+        return "string"
+    m = _DECIMAL.match(name)
+    if m:
+        if m.group(4) is not None:
+            scale = int(m.group(4))
+        else:  # NUMBER(10) and Snowflake's bare NUMBER have scale 0; DuckDB's DECIMAL is 18,3
+            scale = 0 if m.group(2) or m.group(1) == "NUMBER" else 1
+        return "integer" if scale == 0 else "double"
+    return name
+
+
+@dataclass(frozen=True)
+class ColumnProblem:
+    """One way a state table differs from the contract in docs/state-tables.md."""
+
+    table: str
+    column: str
+    expected: str  # logical type
+    found: str | None  # the warehouse type, None when the column is missing
+
+    def describe(self) -> str:
+        if self.found is None:
+            return f"column {self.column} ({self.expected}) is missing"
+        return f"column {self.column} is {self.found}, the contract says {self.expected}"
+
+
+def contract_problems(table: str, actual: dict[str, str | None]) -> list[ColumnProblem]:
+    """Missing or retyped columns of one state table; extra columns are the user's business."""
+    have = {c.lower(): t for c, t in actual.items()}
+    out = []
+    for column, logical in STATE_TABLES[table]:
+        if column not in have:
+            out.append(ColumnProblem(table, column, logical, None))
+            continue
+        family = type_family(have[column])
+        if family is not None and family != logical:
+            out.append(ColumnProblem(table, column, logical, str(have[column])))
+    return out
 
 
 class StateSQL:
@@ -198,15 +302,47 @@ class StateSQL:
             out.append(f"create table if not exists {self.table(table)} ({body})")
         return out
 
-    def add_columns(self, table: str, existing: Sequence[str]) -> list[str]:
-        """`alter table` statements adding columns a state table created by an older
-        version lacks (columns are only ever added at the end; see docs/state-tables.md)."""
+    def add_columns(
+        self, table: str, existing: Sequence[str], only: Sequence[str] | None = None
+    ) -> list[str]:
+        """`alter table` statements adding columns a state table lacks (all, or those in
+        `only`: what a table created by an older version may lack; columns are only ever
+        added at the end, see docs/state-tables.md)."""
         have = {c.lower() for c in existing}
         return [
             f"alter table {self.table(table)} add column {self.col(c)} {getattr(self.d, t)}"
             for c, t in STATE_TABLES[table]
-            if c not in have
+            if c not in have and (only is None or c in only)
         ]
+
+    def create_table(self, table: str, name: str | None = None) -> str:
+        """`create table` for one state table as the contract says (under `name` if given)."""
+        body = ", ".join(f"{self.col(c)} {getattr(self.d, t)}" for c, t in STATE_TABLES[table])
+        return f"create table {self.table(name or table)} ({body})"
+
+    def copy_table(self, source: str, target: str) -> str:
+        return f"create table {self.table(target)} as select * from {self.table(source)}"
+
+    def refill_from(
+        self, table: str, backup: str, present: Sequence[str], into: str | None = None
+    ) -> str:
+        """Copy a backup into a rebuilt state table (`into`, default `table` itself): columns
+        it has are cast to the contract type of `table`, columns it lacks become null."""
+        cols = STATE_TABLES[table]
+        have = {c.lower() for c in present}
+        exprs = [
+            f"cast({self.col(c)} as {getattr(self.d, t)})" if c in have else
+            f"cast(null as {getattr(self.d, t)})"
+            for c, t in cols
+        ]  # fmt: skip
+        collist = ", ".join(self.col(c) for c, _ in cols)
+        return (
+            f"insert into {self.table(into or table)} ({collist})"
+            f" select {', '.join(exprs)} from {self.table(backup)}"
+        )
+
+    def count_rows(self, table: str) -> str:
+        return f"select count(*) from {self.table(table)}"
 
     # --- diff ---------------------------------------------------------------------------
 
@@ -328,6 +464,19 @@ class StateSQL:
     def last_success_model_rows(self, p: Params, sync_name: str) -> str:
         return self._last_success_value(p, sync_name, "model_rows")
 
+    def state_rows_baseline(self, p: Params, sync_name: str) -> str:
+        """`state_rows_after` of the sync's latest real run that recorded it, provided the
+        sync has a successful run at all (else no row)."""
+        c, runs = self.col, self.table("sync_runs")
+        return (
+            f"select {c('state_rows_after')} from {runs}"
+            f" where {c('sync_name')} = {p(sync_name)} and {c('dry_run')} = false"
+            f" and {c('state_rows_after')} is not null"
+            f" and exists (select 1 from {runs} where {c('sync_name')} = {p(sync_name)}"
+            f" and {c('status')} in ('succeeded', 'partial') and {c('dry_run')} = false)"
+            f" order by {c('started_at')} desc limit 1"
+        )
+
     def last_success_model_columns(self, p: Params, sync_name: str) -> str:
         return self._last_success_value(p, sync_name, "model_columns", skip_nulls=True)
 
@@ -367,20 +516,37 @@ class StateSQL:
         )
 
     def insert_lease_if_free(
-        self, p: Params, sync_name: str, holder: str, now: Any, expires: Any
+        self,
+        p: Params,
+        sync_name: str,
+        holder: str,
+        now: Any,
+        expires: Any,
+        host: str | None = None,
+        pid: int | None = None,
     ) -> str:
         c, t = self.col, self.table("sync_leases")
         return (
             f"insert into {t} ({c('sync_name')}, {c('holder')}, {c('acquired_at')},"
-            f" {c('expires_at')}) select {p(sync_name)}, {p(holder)}, {p(now)}, {p(expires)}"
+            f" {c('expires_at')}, {c('holder_host')}, {c('holder_pid')})"
+            f" select {p(sync_name)}, {p(holder)}, {p(now)}, {p(expires)},"
+            f" {p(host, 'string')}, {p(pid, 'integer')}"
             f" from (select 1 as one) as x where not exists"
             f" (select 1 from {t} where {c('sync_name')} = {p(sync_name)})"
+        )
+
+    def live_leases(self, p: Params, now: Any) -> str:
+        c = self.col
+        return (
+            f"select {c('sync_name')} from {self.table('sync_leases')}"
+            f" where {c('expires_at')} >= {p(now)}"
         )
 
     def lease_holders(self, p: Params, sync_name: str) -> str:
         c = self.col
         return (
-            f"select {c('holder')}, {c('expires_at')} from {self.table('sync_leases')}"
+            f"select {c('holder')}, {c('expires_at')}, {c('holder_host')}, {c('holder_pid')}"
+            f" from {self.table('sync_leases')}"
             f" where {c('sync_name')} = {p(sync_name)} order by {c('acquired_at')}, {c('holder')}"
         )
 

@@ -40,13 +40,82 @@
 {%- endmacro %}
 
 {#- The first day an incremental run recomputes: the newest day already built minus the
-    lookback for late-arriving events. Whole days are recomputed, never partial groups. -#}
-{% macro plg_incremental_start(day_column) -%}
-  {{ return(adapter.dispatch('plg_incremental_start', 'plg_signals')(day_column)) }}
+    lookback for late-arriving events. Whole days are recomputed, never partial groups.
+    With `changes` (a relation with `last_received_at` and a day column, e.g.
+    int_account_daily_activity), the start moves back to the oldest day that holds events
+    the warehouse received since this model's own watermark (plg_received_watermark), so
+    an event that arrives weeks late is counted without a --full-refresh (issue 17.2). -#}
+{% macro plg_incremental_start(day_column, changes=none, changes_day_column='activity_date') -%}
+  {{ return(adapter.dispatch('plg_incremental_start', 'plg_signals')(day_column, changes, changes_day_column)) }}
 {%- endmacro %}
 
-{% macro default__plg_incremental_start(day_column) -%}
-  (select {{ date_add_days('max(' ~ day_column ~ ')', -1 * var('plg_incremental_lookback_days')) }} from {{ this }})
+{% macro default__plg_incremental_start(day_column, changes=none, changes_day_column='activity_date') -%}
+  {%- set newest_minus_lookback = date_add_days('max(' ~ day_column ~ ')', -1 * var('plg_incremental_lookback_days')) -%}
+  {%- if changes is none -%}
+  (select {{ newest_minus_lookback }} from {{ this }})
+  {%- else -%}
+  (select least(
+      {{ newest_minus_lookback }},
+      coalesce(
+          (select min({{ changes_day_column }}) from {{ changes }}
+           where last_received_at >= {{ plg_received_watermark() }}),
+          {{ newest_minus_lookback }}
+      )
+   ) from {{ this }})
+  {%- endif -%}
+{%- endmacro %}
+
+{#- Incremental windows of event-fed models follow what the warehouse received, not the
+    client clock: every such model stores `last_received_at` (the newest receipt time of
+    the events behind each row), and a run recomputes the days holding events received
+    since its own newest receipt minus plg_incremental_lookback_days (for loaders that
+    commit batches out of order). A model with no receipt yet (its first run after an
+    upgrade added the column) recomputes every day once, without a --full-refresh. -#}
+{% macro plg_received_watermark() -%}
+  {{ return(adapter.dispatch('plg_received_watermark', 'plg_signals')()) }}
+{%- endmacro %}
+
+{% macro default__plg_received_watermark() -%}
+  {#- A table built before the column existed (an upgrade) has no watermark: everything
+      counts as newly received once, and on_schema_change adds the column. -#}
+  {%- set has_watermark = true -%}
+  {#- in a unit test `this` is the name of the given rows, not a relation -#}
+  {%- if execute and is_incremental() and this is not string -%}
+    {%- set relation = load_relation(this) -%}
+    {%- if relation is not none -%}
+      {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+      {%- set has_watermark = 'last_received_at' in names -%}
+    {%- endif -%}
+  {%- endif -%}
+  {%- if has_watermark -%}
+  coalesce(
+      (select {{ ts_add_days('max(last_received_at)', -1 * var('plg_incremental_lookback_days')) }} from {{ this }}),
+      cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
+  )
+  {%- else -%}
+  cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
+  {%- endif -%}
+{%- endmacro %}
+
+{#- Where-clause for a sparse per-day model (one row per entity and active day): the
+    recent days (newest built day minus the lookback) and every older day of `changes`
+    that received events since this model's watermark. -#}
+{% macro plg_recompute_days(day_column, changes, changes_day_column='activity_date') -%}
+  {{ return(adapter.dispatch('plg_recompute_days', 'plg_signals')(day_column, changes, changes_day_column)) }}
+{%- endmacro %}
+
+{% macro default__plg_recompute_days(day_column, changes, changes_day_column='activity_date') -%}
+  (
+      -- a plain lower bound first, so the warehouse can skip older partitions
+      {{ day_column }} >= {{ plg_incremental_start(day_column, changes, changes_day_column) }}
+      and (
+          {{ day_column }} >= {{ plg_incremental_start(day_column) }}
+          or {{ day_column }} in (
+              select {{ changes_day_column }} from {{ changes }}
+              where last_received_at >= {{ plg_received_watermark() }}
+          )
+      )
+  )
 {%- endmacro %}
 
 {#- Optional lower bound for the first build (var plg_history_start_date). -#}

@@ -1,4 +1,5 @@
--- One row per account with a subscription: the version in force at the as-of time, and
+-- One row per account with a subscription: the version in force at the as-of time
+-- (plg_version_in_force; a live version over a canceled one, plg_version_preference), and
 -- the most recent downgrade within the lookback (var plg_churn_downgrade_lookback_days).
 
 with versions as (
@@ -13,12 +14,11 @@ in_force as (
     select
         versions.*,
         row_number() over (
-            partition by account_id
-            order by case when status = 'canceled' then 1 else 0 end, valid_from desc
+            partition by versions.account_id
+            order by {{ plg_version_preference('versions') }}
         ) as preference
     from versions
-    where valid_from <= {{ plg_as_of() }}
-      and (valid_to is null or valid_to >= {{ plg_as_of() }})
+    where {{ plg_version_in_force('versions', plg_as_of()) }}
 ),
 
 current_version as (

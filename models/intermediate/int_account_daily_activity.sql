@@ -8,13 +8,15 @@
         cluster_by=plg_day_cluster('activity_date'),
     )
 }}
--- One row per account and active day: events and active users.
+-- One row per account and active day: events and active users. An incremental run
+-- recomputes the recent days and every day that received events since this model's
+-- newest receipt (plg_recompute_days).
 
 with user_days as (
     select * from {{ ref('int_user_daily_activity') }}
     where account_id is not null
     {% if is_incremental() %}
-        and activity_date >= {{ plg_incremental_start('activity_date') }}
+        and {{ plg_recompute_days('activity_date', ref('int_user_daily_activity')) }}
     {% endif %}
 ),
 
@@ -24,7 +26,8 @@ final as (
         account_id,
         activity_date,
         sum(event_count) as event_count,
-        count(*) as active_user_count
+        count(*) as active_user_count,
+        max(last_received_at) as last_received_at
     from user_days
     group by account_id, activity_date
 )

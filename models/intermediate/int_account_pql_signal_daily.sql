@@ -8,6 +8,7 @@
         cluster_by=plg_day_cluster('day'),
     )
 }}
+{%- set start = plg_incremental_start('day', ref('int_account_daily_activity')) -%}
 -- One row per account, PQL signal and day (dense): units that day and the points the
 -- signal is worth on that day over its rolling window:
 --   points = least(cap_points, points_per_unit * units_in_window / unit_size)
@@ -15,7 +16,9 @@
 -- Event signals count events (from int_user_event_daily, before the as-of time); usage
 -- signals sum a metered metric (from stg_app__usage_daily, complete days only).
 
--- Incremental: days from the newest built day minus the lookback are recomputed; the
+-- Incremental: days from the newest built day minus the lookback are recomputed, or from
+-- the oldest day that received events since this model's newest receipt (last_received_at,
+-- plg_incremental_start with changes), so a late event is counted however late; the
 -- running total continues from the stored cumulative_units of the day before, and the
 -- window subtracts the stored total from window_days earlier. Changing the signals seed
 -- (a new signal or another window) needs `--full-refresh` of this model.
@@ -27,7 +30,7 @@ with signals as (
 account_days as (
     select * from {{ ref('int_account_days') }}
     {% if is_incremental() %}
-    where day >= {{ plg_incremental_start('day') }}
+    where day >= {{ start }}
     {% endif %}
 ),
 
@@ -37,6 +40,10 @@ user_events as (
 
 usage as (
     select * from {{ ref('stg_app__usage_daily') }}
+),
+
+activity as (
+    select * from {{ ref('int_account_daily_activity') }}
 ),
 
 event_units as (
@@ -51,7 +58,7 @@ event_units as (
         and user_events.event_name = signals.source_name
     where user_events.first_occurred_at < {{ plg_as_of() }}
     {% if is_incremental() %}
-      and user_events.activity_date >= {{ plg_incremental_start('day') }}
+      and user_events.activity_date >= {{ start }}
     {% endif %}
     group by 1, 2, 3
 ),
@@ -68,7 +75,7 @@ usage_units as (
         and usage.metric = signals.source_name
     where usage.usage_date < {{ plg_as_of_date() }}
     {% if is_incremental() %}
-      and usage.usage_date >= {{ plg_incremental_start('day') }}
+      and usage.usage_date >= {{ start }}
     {% endif %}
     group by 1, 2, 3
 ),
@@ -88,13 +95,17 @@ dense as (
         signals.points_per_unit,
         signals.unit_size,
         signals.cap_points,
-        coalesce(units.units, 0) as units
+        coalesce(units.units, 0) as units,
+        activity.last_received_at
     from account_days
     cross join signals
     left join units
         on units.account_id = account_days.account_id
         and units.signal_key = signals.signal_key
         and units.day = account_days.day
+    left join activity
+        on activity.account_id = account_days.account_id
+        and activity.activity_date = account_days.day
 ),
 
 running as (
@@ -111,7 +122,7 @@ running as (
 carried as (
     select account_id, signal_key, cumulative_units
     from {{ this }}
-    where day = {{ date_add_days(plg_incremental_start('day'), -1) }}
+    where day = {{ date_add_days(start, -1) }}
 ),
 
 cumulative as (
@@ -127,8 +138,8 @@ cumulative as (
 history as (
     select account_id, signal_key, day, cumulative_units
     from {{ this }}
-    where day < {{ plg_incremental_start('day') }}
-      and day >= {{ date_add_days(plg_incremental_start('day'), '-1 - (select max(window_days) from signals)') }}
+    where day < {{ start }}
+      and day >= {{ date_add_days(start, '-1 - (select max(window_days) from signals)') }}
     union all
     select account_id, signal_key, day, cumulative_units
     from cumulative
@@ -155,7 +166,8 @@ windowed as (
         cumulative.cumulative_units - coalesce(before_window.cumulative_units, 0) as window_units,
         cumulative.points_per_unit,
         cumulative.unit_size,
-        cumulative.cap_points
+        cumulative.cap_points,
+        cumulative.last_received_at
     from cumulative
     left join history as before_window
         on before_window.account_id = cumulative.account_id
@@ -172,7 +184,8 @@ final as (
         units,
         cumulative_units,
         window_units,
-        least(cap_points, points_per_unit * window_units / unit_size) as points
+        least(cap_points, points_per_unit * window_units / unit_size) as points,
+        last_received_at
     from windowed
 )
 

@@ -8,12 +8,13 @@
         cluster_by=plg_day_cluster('activity_date'),
     )
 }}
--- One row per user and active day.
+-- One row per user and active day. An incremental run recomputes the recent days and
+-- every day that received events since this model's newest receipt (plg_recompute_days).
 
 with user_events as (
     select * from {{ ref('int_user_event_daily') }}
     {% if is_incremental() %}
-        where activity_date >= {{ plg_incremental_start('activity_date') }}
+        where {{ plg_recompute_days('activity_date', ref('int_user_event_daily')) }}
     {% endif %}
 ),
 
@@ -24,7 +25,8 @@ final as (
         max(account_id) as account_id,
         activity_date,
         sum(event_count) as event_count,
-        count(distinct event_name) as distinct_event_count
+        count(distinct event_name) as distinct_event_count,
+        max(last_received_at) as last_received_at
     from user_events
     group by user_id, activity_date
 )

@@ -8,35 +8,98 @@
         cluster_by=plg_day_cluster('activity_date'),
     )
 }}
--- The only model that reads events: one row per user, event name and day. An
--- incremental run recomputes whole days from the newest built day minus the lookback.
+-- The only model that reads events: one row per user, event name and day. An event's
+-- time is its client timestamp clamped to when the warehouse received it (plg_event_time),
+-- so a client clock running ahead cannot date an event in the future.
+-- An incremental run recomputes whole days: the newest built day minus the lookback, and
+-- every older day holding an event received since this model's newest receipt minus the
+-- lookback (plg_received_watermark), however late the event arrived.
 
 with events as (
     select * from {{ ref('stg_segment__tracks') }}
-    where 1 = 1
-    {{ plg_history_filter('occurred_date') }}
-    {% if is_incremental() %}
-        and occurred_date >= {{ plg_incremental_start('activity_date') }}
-    {% endif %}
 ),
 
 users as (
     select user_id, account_id from {{ ref('stg_app__users') }}
 ),
 
+{% if is_incremental() %}
+-- events the warehouse received since this model's newest receipt minus the lookback:
+-- filtered on the stored columns first, so only those rows pay for the clamp
+newly_received as (
+    select
+        cast({{ plg_event_time('occurred_at', 'received_at') }} as date) as activity_date
+    from events
+    where received_at >= {{ plg_received_watermark() }}
+       or (received_at is null and occurred_at >= {{ plg_received_watermark() }})
+),
+
+changed_days as (
+    select distinct activity_date from newly_received
+),
+
+recompute_from as (
+    select least(
+        {{ plg_incremental_start('activity_date') }},
+        coalesce((select min(activity_date) from changed_days), {{ plg_incremental_start('activity_date') }})
+    ) as first_day
+),
+
+-- clamping only moves an event earlier, so an event of a recomputed day never has an
+-- occurred_date before the first such day: a bound on the stored (partitioned) day
+candidates as (
+    select *
+    from events
+    where occurred_date >= (select first_day from recompute_from)
+),
+{% else %}
+candidates as (
+    select * from events
+),
+{% endif %}
+
+timed as (
+    select
+        user_id,
+        event_account_id,
+        event_name,
+        {{ plg_event_time('occurred_at', 'received_at') }} as activity_at,
+        coalesce(received_at, occurred_at) as received_at
+    from candidates
+),
+
+dated as (
+    select
+        *,
+        cast(activity_at as date) as activity_date
+    from timed
+    where 1 = 1
+    {{ plg_history_filter('cast(activity_at as date)') }}
+),
+
+in_scope as (
+    select *
+    from dated
+    {% if is_incremental() %}
+    where activity_date >= {{ plg_incremental_start('activity_date') }}
+       or activity_date in (select activity_date from changed_days)
+    {% endif %}
+),
+
 final as (
     select
-        {{ surrogate_key(['events.user_id', 'events.event_name', 'events.occurred_date']) }}
+        {{ surrogate_key(['in_scope.user_id', 'in_scope.event_name', 'in_scope.activity_date']) }}
             as user_event_day_id,
-        events.user_id,
-        coalesce(users.account_id, events.event_account_id) as account_id,
-        events.event_name,
-        events.occurred_date as activity_date,
+        in_scope.user_id,
+        coalesce(users.account_id, in_scope.event_account_id) as account_id,
+        in_scope.event_name,
+        in_scope.activity_date,
         count(*) as event_count,
-        min(events.occurred_at) as first_occurred_at,
-        max(events.occurred_at) as last_occurred_at
-    from events
-    left join users on events.user_id = users.user_id
+        min(in_scope.activity_at) as first_occurred_at,
+        max(in_scope.activity_at) as last_occurred_at,
+        max(in_scope.received_at) as last_received_at
+    from in_scope
+    left join users on in_scope.user_id = users.user_id
     group by 1, 2, 3, 4, 5
 )
 

@@ -25,6 +25,8 @@ final as (
         cast(risk_score as {{ dbt.type_int() }}) as plg_risk_score,
         cast(risk_band as {{ dbt.type_string() }}) as plg_risk_band,
         cast(coalesce(is_at_risk, false) as {{ dbt.type_boolean() }}) as plg_is_at_risk,
+        cast(risk_state as {{ dbt.type_string() }}) as plg_risk_state,
+        cast(risk_state_reason as {{ dbt.type_string() }}) as plg_risk_state_reason,
         cast(risk_reasons as {{ dbt.type_string() }}) as plg_risk_reasons,
         cast(coalesce(is_recovered, false) as {{ dbt.type_boolean() }}) as plg_is_recovered,
         cast(limit_status as {{ dbt.type_string() }}) as plg_limit_status,

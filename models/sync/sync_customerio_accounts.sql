@@ -26,6 +26,8 @@ final as (
         cast(risk_band as {{ dbt.type_string() }}) as risk_band,
         cast(coalesce(is_at_risk, false) as {{ dbt.type_boolean() }}) as is_at_risk,
         cast(at_risk_since as {{ dbt.type_timestamp() }}) as at_risk_since,
+        cast(risk_state as {{ dbt.type_string() }}) as risk_state,
+        cast(risk_state_reason as {{ dbt.type_string() }}) as risk_state_reason,
         cast(risk_reasons as {{ dbt.type_string() }}) as risk_reasons,
         cast(coalesce(is_recovered, false) as {{ dbt.type_boolean() }}) as is_recovered,
         cast(recovered_at as {{ dbt.type_timestamp() }}) as recovered_at,

@@ -30,6 +30,7 @@ final as (
         cast(accounts.pql_reached_at as {{ dbt.type_timestamp() }}) as account_pql_reached_at,
         cast(accounts.risk_band as {{ dbt.type_string() }}) as account_risk_band,
         cast(coalesce(accounts.is_at_risk, false) as {{ dbt.type_boolean() }}) as account_is_at_risk,
+        cast(coalesce(accounts.risk_state, 'none') as {{ dbt.type_string() }}) as account_risk_state,
         cast(coalesce(accounts.is_recovered, false) as {{ dbt.type_boolean() }}) as account_is_recovered,
         cast(accounts.limit_status as {{ dbt.type_string() }}) as account_limit_status,
         cast(accounts.limit_key as {{ dbt.type_string() }}) as account_limit_key,

@@ -3,15 +3,16 @@
 -- recovered, limit_approaching, limit_reached. Every value is fixed at the moment the
 -- signal happened, and sync_key is derived from (account, signal, day), so the row never
 -- changes and a resend carries the same event id.
--- The event is attached to the account's primary contact: the billing owner, else the
--- admin, else the earliest active user.
+-- The event is attached to the account's primary contact: its billing owner
+-- (int_account_active_users: the active billing user, else an admin, else the earliest
+-- active user, users with an email first).
 
 with accounts as (
     select * from {{ ref('account_signals') }}
 ),
 
-users as (
-    select * from {{ ref('stg_app__users') }}
+account_users as (
+    select * from {{ ref('int_account_active_users') }}
 ),
 
 pql_days as (
@@ -45,15 +46,9 @@ usage as (
 primary_contact as (
     select
         account_id,
-        user_id,
-        email,
-        row_number() over (
-            partition by account_id
-            order by case role when 'billing' then 0 when 'admin' then 1 else 2 end, created_at, user_id
-        ) as preference
-    from users
-    where created_at <= {{ plg_as_of() }}
-      and (deactivated_at is null or deactivated_at > {{ plg_as_of() }})
+        billing_owner_user_id as user_id,
+        billing_owner_email as email
+    from account_users
 ),
 
 -- the reasons as they stood on the crossing day (top 3 signals by points that day)
@@ -207,7 +202,7 @@ final as (
     from occurrences
     inner join accounts on occurrences.account_id = accounts.account_id
     left join primary_contact
-        on occurrences.account_id = primary_contact.account_id and primary_contact.preference = 1
+        on occurrences.account_id = primary_contact.account_id
 )
 
 select

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from sync.dbt_project import ModelRelation, Profile
 from sync.state_sql import Dialect, Params, StateSQL
 
-_log = logging.getLogger("plg_sync")
+_log = logging.getLogger(__name__)
 
 
 def log_sql(sql: str) -> None:
@@ -27,6 +27,7 @@ def log_sql(sql: str) -> None:
 class Backend(ABC):
     """One open connection to the warehouse of a dbt profile target."""
 
+    type_name: ClassVar[str]  # the dbt adapter type it serves (`type:` in profiles.yml)
     dialect: ClassVar[Dialect]
     # Records between state checkpoints: small where DML is cheap, larger where it is slow.
     checkpoint_every: ClassVar[int] = 500
@@ -65,6 +66,14 @@ class Backend(ABC):
     def column_names(self, relation: str) -> list[str]:
         """Column names of a table or view (lower-case), without reading rows."""
 
+    def column_types(self, relation: str) -> dict[str, str | None]:
+        """Column name (lower-case) -> the warehouse's type name, None where unknown.
+
+        The state-table contract check compares these with `STATE_TABLES`; a backend that
+        cannot tell types cheaply keeps this default and only column presence is checked.
+        """
+        return dict.fromkeys(self.column_names(relation))
+
     def transaction(self, statements: Sequence[tuple[str, Params]]) -> None:
         """Run statements atomically (a checkpoint: state, errors and lease together)."""
         self.execute("begin")
@@ -82,3 +91,17 @@ class Backend(ABC):
 
     def close(self) -> None:
         """Close the connection."""
+
+
+_REGISTRY: dict[str, type[Backend]] = {}
+
+
+def register_backend(cls: type[Backend]) -> type[Backend]:
+    """Class decorator: serve dbt profile targets whose `type:` is `cls.type_name`."""
+    _REGISTRY[cls.type_name] = cls
+    return cls
+
+
+def registered_backends() -> dict[str, type[Backend]]:
+    """Backend classes registered so far, by dbt adapter type."""
+    return dict(_REGISTRY)

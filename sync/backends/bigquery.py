@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sync.backends.base import Backend, log_sql
+from sync.backends.base import Backend, log_sql, register_backend
 from sync.dbt_project import Profile
 from sync.errors import ConfigError, WarehouseError
 from sync.secrets import reveal
@@ -84,7 +84,9 @@ def to_query_parameters(params: Params | None) -> list[Any]:
     return out
 
 
+@register_backend
 class BigQueryBackend(Backend):
+    type_name = "bigquery"
     dialect = Dialect(
         name="bigquery",
         string="string",
@@ -184,6 +186,10 @@ class BigQueryBackend(Backend):
     def column_names(self, relation: str) -> list[str]:
         rows = self._result(self._job(f"select * from {relation} limit 0", None))
         return [f.name.lower() for f in rows.schema]
+
+    def column_types(self, relation: str) -> dict[str, str | None]:
+        rows = self._result(self._job(f"select * from {relation} limit 0", None))
+        return {f.name.lower(): f.field_type for f in rows.schema}
 
     def transaction(self, statements: Sequence[tuple[str, Params]]) -> None:
         """One script: parameters are renumbered so each statement keeps its own values."""

@@ -13,7 +13,7 @@ from typing import Any
 import snowflake.connector
 from snowflake.connector import errors as sf_errors
 
-from sync.backends.base import Backend, log_sql
+from sync.backends.base import Backend, log_sql, register_backend
 from sync.dbt_project import Profile
 from sync.errors import ConfigError, WarehouseError
 from sync.secrets import reveal
@@ -25,7 +25,9 @@ _PASSTHROUGH = (
 )  # fmt: skip
 
 
+@register_backend
 class SnowflakeBackend(Backend):
+    type_name = "snowflake"
     dialect = Dialect(
         name="snowflake",
         string="varchar",
@@ -103,6 +105,21 @@ class SnowflakeBackend(Backend):
         cur = self._cursor_execute(f"select * from {relation} where 1 = 0", None)
         try:
             return [d.name.lower() for d in cur.description]
+        finally:
+            cur.close()
+
+    def column_types(self, relation: str) -> dict[str, str | None]:
+        from snowflake.connector.constants import FIELD_ID_TO_NAME
+
+        cur = self._cursor_execute(f"select * from {relation} where 1 = 0", None)
+        try:
+            out: dict[str, str | None] = {}
+            for d in cur.description:
+                name = FIELD_ID_TO_NAME.get(d.type_code)
+                if name == "FIXED":  # NUMBER(p, s): the scale tells integer from decimal
+                    name = f"NUMBER({d.precision or 38},{d.scale or 0})"
+                out[d.name.lower()] = name
+            return out
         finally:
             cur.close()
 

@@ -14,6 +14,10 @@ as Fivetran lands it in history mode (`subscription_history`, `subscription_item
 `customer`, metadata as JSON); HubSpot `company` + `owner` and Zendesk `ticket`,
 `organization`, `user`, `satisfaction_rating` as Fivetran lands them; and the product
 database's accounts, users and usage export.
+
+Size (~970 lines): one SQL statement per raw table (in each loader's full column set) plus the planted-truth table, all reading
+one set of planted parameters; kept together so a planted behaviour and the rows that
+express it are read side by side. It is demo/test tooling, not part of a sync run.
 """
 
 from __future__ import annotations

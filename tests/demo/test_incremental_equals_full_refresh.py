@@ -3,6 +3,11 @@
 Build on generated data, append one new day of events and usage, build incrementally,
 then rebuild a copy from scratch for the same as-of day: every incremental model and
 every mart must hold exactly the same rows.
+
+The first build already holds events whose client clock ran days ahead (future-dated),
+and the new load brings events that arrived late, one inside the lookback and one far
+older than it (issue 17.2): incremental windows follow what the warehouse received
+(`received_at`), so neither a future timestamp nor an old one can hide a late event.
 """
 
 from __future__ import annotations
@@ -38,9 +43,29 @@ def _dbt(root: Path, db: Path, *args: str) -> None:
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
 
 
+def _add_future_dated_events(db: Path, day: dt.date) -> None:
+    """Five events received the day before `day` whose client clock ran three days
+    ahead: their `timestamp` lies two days after `day`, the as-of date of the first build."""
+    con = duckdb.connect(str(db))
+    try:
+        con.execute(
+            """
+            insert into raw.tracks
+            select md5(id || 'future'), user_id, anonymous_id, context_group_id, event,
+                   event_text, "timestamp" + interval 3 day, sent_at + interval 3 day,
+                   received_at, properties
+            from raw.tracks where cast(received_at as date) = ? order by id limit 5
+            """,
+            [day - dt.timedelta(days=1)],
+        )
+    finally:
+        con.close()
+
+
 def _append_day(db: Path, day: dt.date) -> None:
     """One more day of events and usage: yesterday's, shifted by a day, with new ids;
-    plus a late event for three days earlier (inside the lookback)."""
+    plus late events received on `day`: 50 that happened two days earlier (inside the
+    lookback) and 20 that happened six days earlier (outside it)."""
     con = duckdb.connect(str(db))
     try:
         con.execute(
@@ -69,6 +94,15 @@ def _append_day(db: Path, day: dt.date) -> None:
             from raw.tracks where cast("timestamp" as date) = ? limit 50
             """,
             [day, day, day - dt.timedelta(days=2)],
+        )
+        con.execute(
+            """
+            insert into raw.tracks
+            select md5(id || 'very late'), user_id, anonymous_id, context_group_id, event,
+                   event_text, "timestamp", sent_at, ?::timestamp + interval 3 hour, properties
+            from raw.tracks where cast("timestamp" as date) = ? order by id limit 20
+            """,
+            [day, day - dt.timedelta(days=6)],
         )
         con.execute(
             "insert into raw.usage_daily select account_id, usage_date + 1, metric, value "
@@ -106,6 +140,7 @@ def _differences(left: set[tuple], right: set[tuple]) -> list[str]:
 def test_one_new_day_incremental_build_equals_a_full_rebuild(tmp_path: Path) -> None:
     incremental_db = tmp_path / "incremental.duckdb"
     generate(incremental_db, scale="tiny", seed=5, as_of=AS_OF)
+    _add_future_dated_events(incremental_db, AS_OF)
     _dbt(tmp_path, incremental_db, "build", "--vars", f'{{plg_as_of: "{AS_OF}"}}')
 
     _append_day(incremental_db, AS_OF)

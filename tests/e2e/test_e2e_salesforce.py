@@ -36,6 +36,8 @@ FIELD_MAP = {
     "plg_risk_score": "PLG_Risk_Score__c",
     "plg_risk_band": "PLG_Risk_Band__c",
     "plg_is_at_risk": "PLG_Is_At_Risk__c",
+    "plg_risk_state": "PLG_Risk_State__c",
+    "plg_risk_state_reason": "PLG_Risk_State_Reason__c",
     "plg_risk_reasons": "PLG_Risk_Reasons__c",
     "plg_is_recovered": "PLG_Is_Recovered__c",
     "plg_limit_status": "PLG_Limit_Status__c",

@@ -57,6 +57,15 @@ def render(fig: dict) -> str:
     for b in fig["bad_input"]:
         msg = b["message"].replace("|", "\\|")
         out.append(f"| {b['case']} | {b['exit_code']} | {msg} |")
+    if fig.get("breaker"):
+        out += ["", "Dead destination to exit 6 (circuit breaker):", ""]
+        out += [f"- {b['case']}: {b['seconds_to_exit_6']} s" for b in fig["breaker"]]
+    if fig.get("signals"):
+        out += ["", "SIGTERM/SIGINT to a released lease (exit 8):", ""]
+        for s in fig["signals"]:
+            seconds = s.get("seconds_to_release", s.get("seconds_to_exit"))
+            what = "lease row gone" if "seconds_to_release" in s else "process exited"
+            out.append(f"- {s['signal']}: {seconds} s ({what})")
     return "\n".join(out)
 
 

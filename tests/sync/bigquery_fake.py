@@ -49,9 +49,38 @@ def _decode(ptype: dict[str, Any], pvalue: dict[str, Any]) -> Any:
     return _decode_scalar(t, pvalue.get("value"))
 
 
+# DuckDB result types -> the legacy type names BigQuery's REST schema reports
+# (https://cloud.google.com/bigquery/docs/reference/rest/v2/tables#TableFieldSchema).
+_BQ_TYPES = {
+    "BIGINT": "INTEGER",
+    "INTEGER": "INTEGER",
+    "DOUBLE": "FLOAT",
+    "FLOAT": "FLOAT",
+    "BOOLEAN": "BOOLEAN",
+    "TIMESTAMP": "TIMESTAMP",
+    "TIMESTAMP WITH TIME ZONE": "TIMESTAMP",
+    "DATE": "DATE",
+    "VARCHAR": "STRING",
+}
+
+
+def _bq_type(duck_type: Any) -> str:
+    name = str(duck_type).upper()
+    if name.startswith("DECIMAL"):
+        return "NUMERIC"
+    return _BQ_TYPES.get(name, "STRING")
+
+
 class FakeRows:
-    def __init__(self, columns: list[str], rows: list[tuple[Any, ...]], page_size: int | None):
-        self.schema = [bq.SchemaField(c, "STRING") for c in columns]
+    def __init__(
+        self,
+        columns: list[str],
+        rows: list[tuple[Any, ...]],
+        page_size: int | None,
+        types: list[str] | None = None,
+    ):
+        types = types or ["STRING"] * len(columns)
+        self.schema = [bq.SchemaField(c, t) for c, t in zip(columns, types, strict=True)]
         index = {c: i for i, c in enumerate(columns)}
         self._rows = [bq.Row(r, index) for r in rows]
         self._page_size = page_size or max(len(rows), 1)
@@ -68,11 +97,13 @@ class FakeRows:
 
 
 class FakeJob:
-    def __init__(self, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-        self._columns, self._rows = columns, rows
+    def __init__(
+        self, columns: list[str], rows: list[tuple[Any, ...]], types: list[str] | None = None
+    ) -> None:
+        self._columns, self._rows, self._types = columns, rows, types
 
     def result(self, page_size: int | None = None, **_: Any) -> FakeRows:
-        return FakeRows(self._columns, self._rows, page_size)
+        return FakeRows(self._columns, self._rows, page_size, self._types)
 
 
 class FakeBigQueryClient:
@@ -91,6 +122,7 @@ class FakeBigQueryClient:
         self.statements.append(sql)
         parsed = sqlglot.parse(sql, read="bigquery")  # raises on anything not BigQuery
         columns: list[str] = []
+        types: list[str] = []
         rows: list[tuple[Any, ...]] = []
         for stmt in parsed:
             duck = stmt.sql("duckdb")
@@ -109,8 +141,9 @@ class FakeBigQueryClient:
             cur = self.con.execute(duck, used or None)
             if cur.description:
                 columns = [d[0] for d in cur.description]
+                types = [_bq_type(d[1]) for d in cur.description]
                 rows = cur.fetchall()
-        return FakeJob(columns, rows)
+        return FakeJob(columns, rows, types)
 
     def close(self) -> None:
         self.con.close()

@@ -85,7 +85,7 @@ def test_bigquery_lease_blocks_a_second_run(bq: BQProject) -> None:
     bq.cli("plan")
     now = dt.datetime.now(dt.UTC)
     bq.sql(
-        "insert into plg_sync.sync_leases values ('people', 'other', ?, ?)",
+        "insert into plg_sync.sync_leases (sync_name, holder, acquired_at, expires_at) values ('people', 'other', ?, ?)",
         [now, now + dt.timedelta(hours=1)],
     )
     bq.cli("run", expect=4)

@@ -131,7 +131,7 @@ def test_a_held_lease_blocks_a_second_run_which_sends_nothing(project: Project) 
     project.cli("run", "--dry-run")  # creates the state tables
     future = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(minutes=10)
     project.sql(
-        "insert into plg_sync.sync_leases values ('people', 'other-run', ?, ?)",
+        "insert into plg_sync.sync_leases (sync_name, holder, acquired_at, expires_at) values ('people', 'other-run', ?, ?)",
         [future - dt.timedelta(minutes=20), future],
     )
     result = project.cli("run", expect=4)
@@ -147,7 +147,7 @@ def test_an_expired_lease_is_taken_over(project: Project) -> None:
     project.cli("run", "--dry-run")
     past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=1)
     project.sql(
-        "insert into plg_sync.sync_leases values ('people', 'dead-run', ?, ?)",
+        "insert into plg_sync.sync_leases (sync_name, holder, acquired_at, expires_at) values ('people', 'dead-run', ?, ?)",
         [past - dt.timedelta(minutes=15), past],
     )
     project.cli("run")

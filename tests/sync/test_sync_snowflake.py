@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import snowflake.connector as snowflake_connector  # a declared dependency: a broken install fails
 import yaml
 
 from tests.sync.conftest import CANARY, Project, RecordingDestination, people
 
-snowflake_connector = pytest.importorskip("snowflake.connector")
 FAKESNOW = Path(sys.executable).with_name("fakesnow")
 _db_ids = itertools.count(1)
 
@@ -181,7 +181,8 @@ def test_snowflake_lease_blocks_and_expires(sf: SnowProject) -> None:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     leases = f"{sf.database}.plg_sync.sync_leases"
     sf.sql(
-        f"insert into {leases} values ('people', 'other', ?, ?)", [now, now + dt.timedelta(hours=1)]
+        f"insert into {leases} (sync_name, holder, acquired_at, expires_at) values ('people', 'other', ?, ?)",
+        [now, now + dt.timedelta(hours=1)],
     )
     sf.cli("run", expect=4)
     assert sf.sent_lines() == []

@@ -19,6 +19,7 @@ signed_up_users as (
         account_id,
         email,
         role,
+        created_at,
         created_at as signed_up_at,
         deactivated_at
     from users
@@ -107,8 +108,9 @@ final as (
             {{ days_between('cast(classified.signed_up_at as date)', plg_as_of_date()) }}
             as {{ dbt.type_int() }}
         ) as days_since_signup,
-        (classified.deactivated_at is null or classified.deactivated_at > {{ plg_as_of() }})
-            as is_active_user,
+        -- one definition of an active user (macro plg_user_is_active), as in
+        -- int_account_active_users
+        {{ plg_user_is_active('classified.') }} as is_active_user,
         cast(classified.milestones_total as {{ dbt.type_int() }}) as milestones_total,
         cast(classified.milestones_completed_count as {{ dbt.type_int() }}) as milestones_completed_count,
         classified.milestones_completed,

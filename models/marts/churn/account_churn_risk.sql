@@ -6,6 +6,11 @@
 -- usage is back to at least plg_churn_recovery_fraction of the baseline measured when
 -- the episode started. (Comparing with the rolling baseline instead would "recover"
 -- every account once the low period itself became the baseline.)
+-- risk_state names where the account is in that cycle, so a CSM never reads a bare
+-- contradiction (at risk with score 0): at_risk (open episode, today a risk day),
+-- awaiting_recovery (open episode, the score fell below the threshold but usage is not
+-- back to the episode's baseline yet), recovered (the latest episode ended within
+-- plg_churn_recovered_window_days), none; risk_state_reason says why in words.
 
 with history as (
     select * from {{ ref('account_health_daily') }}
@@ -114,7 +119,10 @@ merged as (
         account_id,
         episode_number,
         min(started_on) as started_on,
-        max(coalesce(recovered_on, cast('9999-12-31' as date))) as ended_on
+        max(coalesce(recovered_on, cast('9999-12-31' as date))) as ended_on,
+        -- the exit still to meet: the highest starting baseline among the runs not yet
+        -- recovered (each must get back to plg_churn_recovery_fraction of its own)
+        max(case when recovered_on is null then baseline_at_start end) as open_baseline
     from numbered
     group by 1, 2
 ),
@@ -219,7 +227,7 @@ reasons as (
     group by account_id
 ),
 
-final as (
+assessed as (
     select
         accounts.account_id,
         accounts.account_name,
@@ -265,13 +273,78 @@ final as (
         ) as is_recovered,
         case when latest_episode.ended_on < cast('9999-12-31' as date)
              then cast(latest_episode.ended_on as {{ dbt.type_timestamp() }}) end as recovered_at,
-        cast(latest_episode.started_on as {{ dbt.type_timestamp() }}) as last_episode_started_at
+        cast(latest_episode.started_on as {{ dbt.type_timestamp() }}) as last_episode_started_at,
+        coalesce(today.is_risk_signal, false) as is_risk_day,
+        case when latest_episode.ended_on = cast('9999-12-31' as date)
+             then latest_episode.open_baseline end as episode_usage_baseline
     from accounts
     left join billing on accounts.account_id = billing.account_id
     left join today on accounts.account_id = today.account_id
     left join latest_episode
         on accounts.account_id = latest_episode.account_id and latest_episode.recency = 1
     left join reasons on accounts.account_id = reasons.account_id
+),
+
+with_progress as (
+    select
+        assessed.*,
+        case when is_at_risk and episode_usage_baseline > 0
+             then usage_current * 1.0 / episode_usage_baseline end as usage_vs_episode_baseline_pct
+    from assessed
+),
+
+final as (
+    select
+        account_id,
+        account_name,
+        plan,
+        subscription_status,
+        mrr,
+        mrr_band,
+        is_scored,
+        risk_score,
+        risk_band,
+        is_at_risk,
+        at_risk_since,
+        case
+            when is_at_risk and is_risk_day then 'at_risk'
+            when is_at_risk then 'awaiting_recovery'
+            when is_recovered then 'recovered'
+            else 'none'
+        end as risk_state,
+        case
+            when is_at_risk and is_risk_day then
+                {{ dbt.concat(["'risk score '", "cast(risk_score as " ~ dbt.type_string() ~ ")",
+                               "' is at or above the threshold " ~ var('plg_churn_risk_threshold') ~ "; at risk since '",
+                               "cast(cast(at_risk_since as date) as " ~ dbt.type_string() ~ ")"]) }}
+            when is_at_risk and usage_vs_episode_baseline_pct is not null then
+                {{ dbt.concat(["'usage at '", "cast(cast(round(100 * usage_vs_episode_baseline_pct, 0) as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ ")",
+                               "'% of the " ~ var('plg_churn_baseline_window_days') ~ "-day baseline when the episode started (needs " ~ (var('plg_churn_recovery_fraction') * 100) | round | int ~ "%); risk score '",
+                               "cast(risk_score as " ~ dbt.type_string() ~ ")",
+                               "' is below the threshold " ~ var('plg_churn_risk_threshold') ~ "'"]) }}
+            when is_at_risk then
+                {{ dbt.concat(["'risk score '", "cast(risk_score as " ~ dbt.type_string() ~ ")",
+                               "' is below the threshold " ~ var('plg_churn_risk_threshold') ~ "; the episode ends when usage is back to " ~ (var('plg_churn_recovery_fraction') * 100) | round | int ~ "% of the " ~ var('plg_churn_baseline_window_days') ~ "-day baseline when it started'"]) }}
+            when is_recovered then
+                {{ dbt.concat(["'recovered on '", "cast(cast(recovered_at as date) as " ~ dbt.type_string() ~ ")",
+                               "': risk score below the threshold " ~ var('plg_churn_risk_threshold') ~ " and usage back to " ~ (var('plg_churn_recovery_fraction') * 100) | round | int ~ "% of the baseline when the episode started'"]) }}
+        end as risk_state_reason,
+        episode_usage_baseline,
+        usage_vs_episode_baseline_pct,
+        risk_reasons,
+        top_risk_reason_key,
+        usage_current,
+        usage_baseline,
+        usage_drop_pct,
+        has_usage_drop,
+        has_key_user_offboarded,
+        has_negative_support,
+        has_downgrade,
+        is_cancel_at_period_end,
+        is_recovered,
+        recovered_at,
+        last_episode_started_at
+    from with_progress
 )
 
 select * from final

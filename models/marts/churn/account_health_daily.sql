@@ -11,19 +11,21 @@
 {%- set cur = var('plg_churn_current_window_days') -%}
 {%- set base = var('plg_churn_baseline_window_days') -%}
 {%- set w = var('plg_churn_weights') -%}
+{%- set start = plg_incremental_start('day', ref('int_account_daily_activity')) -%}
 -- Daily churn-risk history, one row per account and complete day. Each day's score is
 -- what was knowable that day, so "at risk yesterday, recovered today" is a fact here.
 --   usage_current  = events in the {{ cur }} days ending that day
 --   usage_baseline = events in the {{ base }} days before those
 --   usage drop     = 1 - current / baseline, evaluated when baseline >= plg_churn_min_baseline_events
 --   risk_score     = least(100, sum of the weights (var plg_churn_weights) of the signals on)
--- An incremental run recomputes days from the newest built day minus the lookback,
--- reading enough earlier days to fill the windows.
+-- An incremental run recomputes days from the newest built day minus the lookback, or
+-- from the oldest day that received events since this model's newest receipt
+-- (last_received_at), reading enough earlier days to fill the windows.
 
 with account_days as (
     select * from {{ ref('int_account_days') }}
     {% if is_incremental() %}
-    where day >= {{ date_add_days(plg_incremental_start('day'), -1 * (cur + base + 120)) }}
+    where day >= {{ date_add_days(start, -1 * (cur + base + 120)) }}
     {% endif %}
 ),
 
@@ -75,19 +77,33 @@ downgrade_days as (
     group by 1, 2
 ),
 
--- the subscription version in force at the end of each day
-day_versions as (
+-- the subscription version in force when each day ends (at the next midnight UTC), by
+-- the same rules as int_account_billing: plg_version_in_force (an open version has a
+-- null or far-future end) and, with several subscriptions, plg_version_preference
+day_version_candidates as (
     select
         account_days.account_id,
         account_days.day,
-        max(case when versions.is_cancel_at_period_end then 1 else 0 end) as cancel_at_period_end,
-        max(case when versions.status = 'canceled' then 1 else 0 end) as is_canceled
+        versions.status,
+        versions.is_cancel_at_period_end,
+        row_number() over (
+            partition by account_days.account_id, account_days.day
+            order by {{ plg_version_preference('versions') }}
+        ) as preference
     from account_days
     inner join versions
         on versions.account_id = account_days.account_id
-        and versions.valid_from < {{ ts_add_days('cast(account_days.day as ' ~ dbt.type_timestamp() ~ ')', 1) }}
-        and versions.valid_to >= {{ ts_add_days('cast(account_days.day as ' ~ dbt.type_timestamp() ~ ')', 1) }}
-    group by 1, 2
+        and {{ plg_version_in_force('versions', ts_add_days('cast(account_days.day as ' ~ dbt.type_timestamp() ~ ')', 1)) }}
+),
+
+day_versions as (
+    select
+        account_id,
+        day,
+        coalesce(is_cancel_at_period_end, false) as is_cancel_at_period_end,
+        status = 'canceled' as is_canceled
+    from day_version_candidates
+    where preference = 1
 ),
 
 daily as (
@@ -96,14 +112,15 @@ daily as (
         account_days.account_id,
         account_days.day,
         coalesce(activity.event_count, 0) as event_count,
+        activity.last_received_at,
         coalesce(key_user_exits.key_user_exit_count, 0) as key_user_exit_count,
         coalesce(ticket_days.ticket_count, 0) as ticket_count,
         coalesce(ticket_days.negative_ticket_count, 0) as negative_ticket_count,
         coalesce(ticket_days.sentiment_sum, 0) as sentiment_sum,
         coalesce(ticket_days.scored_ticket_count, 0) as scored_ticket_count,
         coalesce(downgrade_days.downgrade_count, 0) as downgrade_count,
-        coalesce(day_versions.cancel_at_period_end, 0) = 1 as is_cancel_at_period_end,
-        coalesce(day_versions.is_canceled, 0) = 1 as is_canceled
+        coalesce(day_versions.is_cancel_at_period_end, false) as is_cancel_at_period_end,
+        coalesce(day_versions.is_canceled, false) as is_canceled
     from account_days
     left join activity
         on activity.account_id = account_days.account_id and activity.activity_date = account_days.day
@@ -200,10 +217,11 @@ final as (
         is_cancel_at_period_end,
         is_canceled,
         risk_score,
-        risk_score >= {{ var('plg_churn_risk_threshold') }} and not is_canceled as is_risk_signal
+        risk_score >= {{ var('plg_churn_risk_threshold') }} and not is_canceled as is_risk_signal,
+        last_received_at
     from scored
     {% if is_incremental() %}
-    where day >= {{ plg_incremental_start('day') }}
+    where day >= {{ start }}
     {% endif %}
 )
 

@@ -1,5 +1,6 @@
 -- One row per account and plan limit (seeds/plg_plan_limits.csv for the account's plan):
---   usage: active_users -> active (not deactivated) users now;
+--   usage: active_users -> active users now (int_account_active_users, the same count as
+--                          account_signals.active_user_count);
 --          cycle_sum -> the metric summed over the current monthly usage cycle so far
 --                       (the billing period, or its latest monthly anniversary on annual plans);
 --          latest -> the metric's value on the latest complete day.
@@ -18,8 +19,8 @@ billing as (
     select * from {{ ref('int_account_billing') }}
 ),
 
-users as (
-    select * from {{ ref('stg_app__users') }}
+active_users as (
+    select * from {{ ref('int_account_active_users') }}
 ),
 
 usage as (
@@ -27,8 +28,8 @@ usage as (
     where usage_date < {{ plg_as_of_date() }}
 ),
 
-user_events as (
-    select * from {{ ref('int_user_event_daily') }}
+paywall as (
+    select * from {{ ref('int_account_paywall_hits') }}
 ),
 
 account_limits as (
@@ -50,16 +51,6 @@ account_limits as (
     from billing
     inner join limits on billing.plan = limits.plan
     where billing.status <> 'canceled'
-),
-
-active_users as (
-    select
-        account_id,
-        count(*) as active_user_count
-    from users
-    where created_at < {{ plg_as_of() }}
-      and (deactivated_at is null or deactivated_at > {{ plg_as_of() }})
-    group by account_id
 ),
 
 period_usage as (
@@ -103,29 +94,6 @@ stock_usage as (
         and earlier.metric = latest_usage_day.metric
         and earlier.usage_date = {{ date_add_days('latest_usage_day.usage_date', -14) }}
     where account_limits.aggregation = 'latest'
-),
-
-paywall as (
-    select
-        account_id,
-        sum(event_count) as paywall_hits_7d
-    from user_events
-    where event_name in {{ in_list(var('plg_paywall_events')) }}
-      and activity_date >= {{ plg_days_ago(7) }}
-      and first_occurred_at < {{ plg_as_of() }}
-    group by account_id
-),
-
-billing_owner as (
-    select
-        account_id,
-        email,
-        row_number() over (
-            partition by account_id
-            order by case role when 'billing' then 0 when 'admin' then 1 else 2 end, created_at
-        ) as preference
-    from users
-    where deactivated_at is null or deactivated_at > {{ plg_as_of() }}
 ),
 
 measured as (
@@ -173,7 +141,7 @@ final as (
                 then round((measured.limit_value - measured.usage_value) / measured.daily_growth, 1)
         end as projected_days_to_limit,
         coalesce(paywall.paywall_hits_7d, 0) as paywall_hits_7d,
-        billing_owner.email as billing_owner_email,
+        active_users.billing_owner_email,
         coalesce(measured.mrr, 0) as mrr,
         coalesce(
             measured.mrr >= {{ var('plg_route_to_sales_mrr') }}
@@ -183,8 +151,7 @@ final as (
         measured.usage_cycle_start_at
     from measured
     left join paywall on measured.account_id = paywall.account_id
-    left join billing_owner
-        on measured.account_id = billing_owner.account_id and billing_owner.preference = 1
+    left join active_users on measured.account_id = active_users.account_id
 )
 
 select * from final
