@@ -80,10 +80,15 @@ def _append_day(db: Path, new_day: dt.date) -> int:
         last = new_day - dt.timedelta(days=1)
         con.execute(
             """
-            insert into raw.tracks
-            select md5(id || 'next'), user_id, anonymous_id, context_group_id, event, event_text,
-                   "timestamp" + interval 1 day, sent_at + interval 1 day,
-                   received_at + interval 1 day, properties
+            insert into raw.tracks by name
+            select * replace (
+                md5(id || 'next') as id,
+                "timestamp" + interval 1 day as "timestamp",
+                original_timestamp + interval 1 day as original_timestamp,
+                sent_at + interval 1 day as sent_at,
+                received_at + interval 1 day as received_at,
+                uuid_ts + interval 1 day as uuid_ts
+            )
             from raw.tracks where cast("timestamp" as date) = ?
             """,
             [last],

@@ -127,3 +127,28 @@
        when lower(cast({{ expr }} as {{ dbt.type_string() }})) in ('false', 'f', '0', 'no') then false
   end
 {%- endmacro %}
+
+{#- A score clamped to [-1, 1] (values outside are loader errors; null stays null). -#}
+{% macro plg_clamp_unit(expr) -%}
+  {{ return(adapter.dispatch('plg_clamp_unit', 'plg_signals')(expr)) }}
+{%- endmacro %}
+
+{% macro default__plg_clamp_unit(expr) -%}
+  case
+        when {{ expr }} is null then null
+        when {{ expr }} > 1 then 1.0
+        when {{ expr }} < -1 then -1.0
+        else cast({{ expr }} as {{ plg_type_double() }})
+    end
+{%- endmacro %}
+
+{#- A number as text, the same on every warehouse: DuckDB writes a whole double as "-1.0"
+    where Snowflake and BigQuery write "-1", so a trailing ".0" is dropped (the pattern
+    uses a character class: no backslash escaping differs between warehouses). -#}
+{% macro plg_number_text(expr) -%}
+  {{ return(adapter.dispatch('plg_number_text', 'plg_signals')(expr)) }}
+{%- endmacro %}
+
+{% macro default__plg_number_text(expr) -%}
+  regexp_replace(cast({{ expr }} as {{ dbt.type_string() }}), '[.]0$', '')
+{%- endmacro %}

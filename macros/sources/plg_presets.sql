@@ -38,7 +38,7 @@
 {%- endmacro %}
 
 {% macro default__plg_crm_source() -%}
-  {%- set preset = var('plg_crm_source', 'generic') -%}
+  {%- set preset = var('plg_crm_source', 'hubspot') -%}
   {%- if preset not in ['generic', 'hubspot', 'salesforce'] -%}
     {{ exceptions.raise_compiler_error("var plg_crm_source is " ~ preset ~ "; use generic, hubspot or salesforce (docs/sources.md)") }}
   {%- endif -%}

@@ -36,9 +36,12 @@ from sync.demo.generator import SCALES, generate
 def demo_data(scale: str, seed: int, as_of: dt.datetime | None, path: str, schema: str) -> None:
     """Generate a synthetic SaaS warehouse with planted, known behaviour.
 
-    Writes accounts, users, Segment-style tracks, Stripe subscription history, daily
-    usage, support tickets, CRM companies and `planted_truth` (what was planted) to
-    SCHEMA in the DuckDB file, replacing earlier tables.
+    Writes the tables real loaders land, in their documented shapes (docs/sources.md):
+    Segment tracks and groups; Stripe subscription_history, subscription_item, price and
+    customer as Fivetran lands them; HubSpot company and owner and Zendesk ticket,
+    organization, user and satisfaction_rating via Fivetran; the product's accounts, users
+    and daily usage; and `planted_truth` (what was planted), to SCHEMA in the DuckDB file,
+    replacing earlier tables.
     """
     result = generate(
         path, scale=scale, seed=seed, as_of=as_of.date() if as_of else None, schema=schema

@@ -8,11 +8,14 @@ champions, downgrades, accounts near plan limits) and writes what it planted to
 
 Everything is vectorised DuckDB SQL. Randomness comes from hashing (seed, salt, key), not
 from `random()`, so the output is identical for a seed whatever the thread count.
-The shapes follow what loaders land: Segment `tracks`, Stripe subscription history as
-Fivetran lands it (`_fivetran_start/_end/_active`), a product usage export, a helpdesk
-ticket table and CRM companies.
+The shapes follow what loaders land, with their documented column sets (including columns
+the package does not read): Segment `tracks` (no properties column) and `groups`; Stripe
+as Fivetran lands it in history mode (`subscription_history`, `subscription_item`, `price`,
+`customer`, metadata as JSON); HubSpot `company` + `owner` and Zendesk `ticket`,
+`organization`, `user`, `satisfaction_rating` as Fivetran lands them; and the product
+database's accounts, users and usage export.
 
-Size (~730 lines): one SQL statement per raw table plus the planted-truth table, all reading
+Size (~970 lines): one SQL statement per raw table (in each loader's full column set) plus the planted-truth table, all reading
 one set of planted parameters; kept together so a planted behaviour and the rows that
 express it are read side by side. It is demo/test tooling, not part of a sync run.
 """
@@ -26,14 +29,26 @@ from pathlib import Path
 
 import duckdb
 
+# Each table in the shape its loader lands (docs/sources.md): Segment (tracks, groups),
+# Fivetran Stripe (subscription_history in history mode, subscription_item, price,
+# customer), Fivetran HubSpot (company, owner), Fivetran Zendesk (ticket, organization,
+# user, satisfaction_rating), and the product database (accounts, users, usage_daily).
 RAW_TABLES = (
     "accounts",
     "users",
     "tracks",
+    "groups",
     "subscription_history",
+    "subscription_item",
+    "price",
+    "customer",
     "usage_daily",
-    "support_tickets",
-    "crm_companies",
+    "ticket",
+    "organization",
+    "user",
+    "satisfaction_rating",
+    "company",
+    "owner",
     "planted_truth",
 )
 
@@ -102,7 +117,7 @@ def generate(
         con.execute("set enable_progress_bar = false")
         _run(con, SCALES[scale], int(seed), as_of, schema)
         counts = {
-            t: con.execute(f"select count(*) from {schema}.{t}").fetchone()[0] for t in RAW_TABLES
+            t: con.execute(f'select count(*) from {schema}."{t}"').fetchone()[0] for t in RAW_TABLES
         }
     finally:
         con.close()
@@ -475,15 +490,34 @@ _FINAL_STEPS = [
             properties
         from _plg_gen.all_events
     )
-    select id, user_id, anonymous_id, context_group_id, event, event_text,
-        original_timestamp as "timestamp", original_timestamp as sent_at, received_at,
-        properties
+    select id, user_id, anonymous_id, event, event_text,
+        original_timestamp as "timestamp", original_timestamp, original_timestamp as sent_at,
+        received_at, received_at + interval 20 minute as uuid_ts,
+        'analytics.js' as context_library_name, '4.15.3' as context_library_version
     from base
     union all
-    select id, user_id, anonymous_id, context_group_id, event, event_text,
-        original_timestamp, original_timestamp,
-        received_at + interval 5 minute, properties
+    select id, user_id, anonymous_id, event, event_text,
+        original_timestamp, original_timestamp, original_timestamp,
+        received_at + interval 5 minute, received_at + interval 25 minute,
+        'analytics.js', '4.15.3'
     from base where _u('dup', hash(id)) < 0.004
+    """,
+    # groups: Segment's table of `group` calls; each user's call when they joined
+    # their account (traits land as columns, e.g. name and industry).
+    """
+    create or replace table {schema}.groups as
+    select
+        md5(concat('group', u.user_id)) as id,
+        null::varchar as anonymous_id,
+        u.user_id,
+        u.account_id as group_id,
+        u.user_created_at + interval 5 second as "timestamp",
+        u.user_created_at + interval 5 second as original_timestamp,
+        u.user_created_at + interval 5 second as sent_at,
+        u.user_created_at + interval 7 second as received_at,
+        u.user_created_at + interval 27 second as uuid_ts,
+        'analytics.js' as context_library_name
+    from _plg_gen.usr2 u
     """,
     """
     create or replace table {schema}.accounts as
@@ -575,36 +609,136 @@ _FINAL_STEPS = [
     from b
     where cohort in ('downgrade', 'downgrade_negative_support', 'cancel_at_period_end', 'canceled')
     """,
+    # Fivetran Stripe, history mode on: one row per version between _fivetran_start and
+    # _fivetran_end; the account id is subscription metadata (JSON); the plan is the price
+    # of the subscription's item (one item per subscription, versioned with it).
     """
     create or replace table {schema}.subscription_history as
     select
         subscription_id as id,
-        customer_id,
-        account_id as metadata_account_id,
-        status,
-        plan_id,
-        plan_interval,
-        case plan_id when 'free' then 0 when 'starter' then 1500 when 'pro' then 4000
-                     else 9000 end * case plan_interval when 'year' then 10 else 1 end
-            as plan_amount,
-        'usd' as currency,
-        quantity,
-        cancel_at_period_end,
-        -- annual plans: usage limits still reset monthly, on the period start's day
-        case when plan_interval = 'year' then period_start - interval 6 month else period_start end
-            as current_period_start,
-        case when plan_interval = 'year' then period_start + interval 6 month
-             else period_start + interval 1 month end as current_period_end,
-        case when status = 'trialing' then created_at end as trial_start,
-        case when status = 'trialing' then created_at + interval 30 day end as trial_end,
-        created_at as created,
-        case when status = 'canceled' then version_start end as canceled_at,
-        case when status = 'canceled' then version_start end as ended_at,
+        _t0() - interval 2 hour as _fivetran_synced,
         version_start as _fivetran_start,
         coalesce(version_end - interval 1 second, timestamp '9999-12-31 23:59:59') as _fivetran_end,
         version_end is null as _fivetran_active,
-        _t0() - interval 2 hour as _fivetran_synced
+        null::double as application_fee_percent,
+        'charge_automatically' as billing,
+        period_start as billing_cycle_anchor,
+        null::bigint as billing_threshold_amount_gte,
+        null::boolean as billing_threshold_reset_billing_cycle_anchor,
+        null::timestamp as cancel_at,
+        cancel_at_period_end,
+        case when status = 'canceled' then version_start end as canceled_at,
+        created_at as created,
+        -- annual plans: usage limits still reset monthly, on the period start's day
+        case when plan_interval = 'year' then period_start + interval 6 month
+             else period_start + interval 1 month end as current_period_end,
+        case when plan_interval = 'year' then period_start - interval 6 month else period_start end
+            as current_period_start,
+        customer_id,
+        null::bigint as days_until_due,
+        null::varchar as default_source_id,
+        case when status = 'canceled' then version_start end as ended_at,
+        printf('in_%s_%d', subscription_id, version) as latest_invoice_id,
+        printf('pm_%s', customer_id) as default_payment_method_id,
+        null::varchar as pending_setup_intent_id,
+        true as livemode,
+        printf('{{"account_id": "%s", "source": "app"}}', account_id) as metadata,
+        quantity,
+        created_at as start_date,
+        status,
+        null::double as tax_percent,
+        case when status = 'trialing' then created_at + interval 30 day end as trial_end,
+        case when status = 'trialing' then created_at end as trial_start,
+        null::varchar as pause_collection_behavior,
+        null::timestamp as pause_collection_resumes_at
     from _plg_gen.sub_versions
+    """,
+    """
+    create or replace table {schema}.subscription_item as
+    select
+        _t0() - interval 2 hour as _fivetran_synced,
+        version_start as _fivetran_start,
+        coalesce(version_end - interval 1 second, timestamp '9999-12-31 23:59:59') as _fivetran_end,
+        version_end is null as _fivetran_active,
+        created_at as created,
+        case when plan_interval = 'year' then period_start + interval 6 month
+             else period_start + interval 1 month end as current_period_end,
+        case when plan_interval = 'year' then period_start - interval 6 month else period_start end
+            as current_period_start,
+        printf('si_%s', substr(subscription_id, 5)) as id,
+        '{{}}' as metadata,
+        printf('price_%s_%s', plan_id, plan_interval) as plan_id,
+        quantity,
+        subscription_id
+    from _plg_gen.sub_versions
+    """,
+    # prices: per seat, per interval; annual = 10 x monthly
+    """
+    create or replace table {schema}.price as
+    select
+        printf('price_%s_%s', plan, ivl) as id,
+        _t0() - interval 2 hour as _fivetran_synced,
+        true as active,
+        'per_unit' as billing_scheme,
+        timestamp '2024-01-01 00:00:00' as created,
+        'usd' as currency,
+        null::varchar as invoice_item_id,
+        false as is_deleted,
+        true as livemode,
+        printf('%s_%sly', plan, ivl) as lookup_key,
+        '{{}}' as metadata,
+        _cap(plan) as nickname,
+        printf('prod_%s', plan) as product_id,
+        null::varchar as recurring_aggregate_usage,
+        ivl as recurring_interval,
+        1 as recurring_interval_count,
+        'licensed' as recurring_usage_type,
+        null::varchar as tiers_mode,
+        null::bigint as transform_quantity_divide_by,
+        null::varchar as transform_quantity_round,
+        'recurring' as type,
+        cents * case ivl when 'year' then 10 else 1 end as unit_amount,
+        (cents * case ivl when 'year' then 10 else 1 end)::varchar as unit_amount_decimal
+    from (values ('free', 0), ('starter', 1500), ('pro', 4000), ('enterprise', 9000)) p(plan, cents),
+         (values ('month'), ('year')) i(ivl)
+    """,
+    """
+    create or replace table {schema}.customer as
+    select distinct on (customer_id)
+        customer_id as id,
+        _t0() - interval 2 hour as _fivetran_synced,
+        0 as account_balance,
+        null::varchar as address_city, null::varchar as address_country,
+        null::varchar as address_line_1, null::varchar as address_line_2,
+        null::varchar as address_postal_code, null::varchar as address_state,
+        0 as balance,
+        null::varchar as bank_account_id,
+        created_at as created,
+        'usd' as currency,
+        null::varchar as default_card_id,
+        false as delinquent,
+        null::varchar as description,
+        null::varchar as email,
+        upper(substr(md5(customer_id), 1, 8)) as invoice_prefix,
+        printf('pm_%s', customer_id) as invoice_settings_default_payment_method,
+        null::varchar as invoice_settings_footer,
+        false as is_deleted,
+        true as livemode,
+        _cap(replace(account_id, '_', ' ')) as name,
+        null::varchar as phone,
+        null::varchar as shipping_address_city, null::varchar as shipping_address_country,
+        null::varchar as shipping_address_line_1, null::varchar as shipping_address_line_2,
+        null::varchar as shipping_address_postal_code, null::varchar as shipping_address_state,
+        null::varchar as shipping_carrier, null::varchar as shipping_name,
+        null::varchar as shipping_phone, null::varchar as shipping_tracking_number,
+        null::varchar as source_id,
+        'none' as tax_exempt,
+        null::varchar as tax_info_tax_id, null::varchar as tax_info_type,
+        null::varchar as tax_info_verification_status,
+        null::varchar as tax_info_verification_verified_name,
+        printf('{{"account_id": "%s"}}', account_id) as metadata
+    from _plg_gen.sub_versions
+    order by customer_id, version
     """,
     # Daily usage export: api_calls (a flow, limited per billing period) and projects
     # (a stock). Background accounts stay under ~55% of every limit; near-limit accounts
@@ -641,10 +775,11 @@ _FINAL_STEPS = [
               * _u('proj', n) * least(1.0, (date_diff('day', created_at, usage_date) + 1) / 30.0)))::bigint
     from daily
     """,
-    # Helpdesk tickets: background sentiment between -0.25 and 0.95; planted negative
-    # shift: 3 tickets 4-24 days before as-of at -0.5 to -0.9.
+    # Zendesk Support as Fivetran lands it. Tickets: background ones get a good rating or
+    # none; planted negative shift: 3 tickets 4-24 days before as-of rated bad. The
+    # organization's external_id is the product account id, the user's the product user id.
     """
-    create or replace table {schema}.support_tickets as
+    create or replace table _plg_gen.tickets as
     with bg as (
         select a.account_id, a.n, k,
             a.created_at + to_seconds(floor(_u('tk_t', hash(a.n, k))
@@ -663,30 +798,132 @@ _FINAL_STEPS = [
         where a.cohort in ('negative_support', 'downgrade_negative_support')
     ),
     t as (select * from bg union all select * from planted)
-    select printf('tkt_%06d_%03d', n, k) as ticket_id, t.account_id,
+    select t.n * 1000 + t.k as ticket_id, t.n, t.account_id,
         (select min(u.user_id) from _plg_gen.usr2 u where u.account_id = t.account_id) as requester_user_id,
         t.created_at,
         (['low', 'normal', 'normal', 'high', 'urgent'])[1 + (hash(n, k, 'prio') % 5)::int] as priority,
         case when t.created_at < _t0() - interval 7 day then 'closed' else 'open' end as status,
-        round(sentiment_score, 3) as sentiment_score
+        case when sentiment_score <= -0.3 then 'bad'
+             when sentiment_score > 0.35 then 'good'
+             when t.created_at < _t0() - interval 7 day then 'offered'
+             else 'unoffered' end as rating
     from t
     where t.created_at < _t0()
     """,
     """
-    create or replace table {schema}.crm_companies as
-    select printf('%d', 9000000 + n) as company_id, account_id,
-        _cap(replace(account_id, '_', ' ')) as name,
+    create or replace table {schema}.organization as
+    select 360000000000 + n as id,
+        _t0() - interval 3 hour as _fivetran_synced,
+        created_at, null::varchar as details, account_id as external_id,
+        null::bigint as group_id, _cap(replace(account_id, '_', ' ')) as name,
+        null::varchar as notes, false as shared_comments, false as shared_tickets,
+        created_at as updated_at,
+        printf('https://vendor.zendesk.com/api/v2/organizations/%d.json', 360000000000 + n) as url
+    from _plg_gen.acc
+    """,
+    """
+    create or replace table {schema}."user" as
+    select (400000000000 + hash(u.user_id) % 100000000000)::bigint as id,
+        _t0() - interval 3 hour as _fivetran_synced,
+        true as active, null::varchar as alias, null::varchar as authenticity_token,
+        false as chat_only, u.created_at, null::varchar as details, u.email,
+        u.user_id as external_id, null::timestamp as last_login_at, 'en-US' as locale,
+        1 as locale_id, false as moderator, u.name, null::varchar as notes,
+        false as only_private_comments, 360000000000 + a.n as organization_id,
+        null::varchar as phone, null::varchar as remote_photo_url, false as restricted_agent,
+        'end-user' as role, false as shared, false as shared_agent, null::varchar as signature,
+        false as suspended, 'requested' as ticket_restriction, 'UTC' as time_zone,
+        false as two_factor_auth_enabled, u.created_at as updated_at,
+        printf('https://vendor.zendesk.com/api/v2/users/%d.json',
+               400000000000 + hash(u.user_id) % 100000000000) as url,
+        true as verified
+    from {schema}.users u
+    join _plg_gen.acc a using (account_id)
+    where u.user_id in (select requester_user_id from _plg_gen.tickets)
+    """,
+    """
+    create or replace table {schema}.ticket as
+    select t.ticket_id as id,
+        _t0() - interval 3 hour as _fivetran_synced,
+        false as allow_channelback, null::bigint as assignee_id, 360003529474 as brand_id,
+        t.created_at, 'ticket description' as description, null::timestamp as due_at,
+        null::varchar as external_id, null::bigint as forum_topic_id,
+        360006965034 as group_id, false as has_incidents, true as is_public,
+        360000000000 + t.n as organization_id, t.priority, null::bigint as problem_id,
+        'support@vendor.example' as recipient,
+        (400000000000 + hash(t.requester_user_id) % 100000000000)::bigint as requester_id,
+        t.status, 'help needed' as subject,
+        (400000000000 + hash(t.requester_user_id) % 100000000000)::bigint as submitter_id,
+        null::varchar as system_client, 360002048693 as ticket_form_id, 'question' as type,
+        t.created_at + interval 1 hour as updated_at,
+        printf('https://vendor.zendesk.com/api/v2/tickets/%d.json', t.ticket_id) as url,
+        'email' as via_channel, null::varchar as via_source_from_id,
+        null::varchar as via_source_from_title, null::varchar as via_source_rel,
+        'support@vendor.example' as via_source_to_address, null::varchar as via_source_to_name,
+        '[]' as merged_ticket_ids, null::varchar as via_source_from_address,
+        null::varchar as followup_ids, null::bigint as via_followup_source_id
+    from _plg_gen.tickets t
+    """,
+    # CSAT ratings (Fivetran's Zendesk Support schema): offered, good or bad
+    """
+    create or replace table {schema}.satisfaction_rating as
+    select t.ticket_id * 10 as id,
+        _t0() - interval 3 hour as _fivetran_synced,
+        null::bigint as assignee_id,
+        case t.rating when 'bad' then 'slow and unhelpful' end as comment,
+        t.created_at + interval 2 hour as created_at,
+        360006965034 as group_id,
+        null::varchar as reason,
+        (400000000000 + hash(t.requester_user_id) % 100000000000)::bigint as requester_id,
+        t.rating as score,
+        t.ticket_id,
+        t.created_at + interval 3 hour as updated_at,
+        printf('https://vendor.zendesk.com/api/v2/satisfaction_ratings/%d.json', t.ticket_id * 10) as url
+    from _plg_gen.tickets t
+    where t.rating <> 'unoffered'
+    """,
+    # HubSpot as Fivetran lands it: company (properties as property_* columns, including the
+    # plg_account_id property plg-sync setup creates) and owner.
+    """
+    create or replace table {schema}.owner as
+    select * from (values
+        (44023296, 'sam@vendor.example', 'Sam', 'Seller'),
+        (44023297, 'alex@vendor.example', 'Alex', 'Seller'),
+        (44023298, 'jo@vendor.example', 'Jo', 'Success'),
+        (44023299, 'kim@vendor.example', 'Kim', 'Success'),
+        (44023300, 'enterprise.ae@vendor.example', 'Erin', 'Enterprise')
+    ) o(owner_id, email, first_name, last_name)
+    """,
+    """
+    create or replace table {schema}.owner as
+    select owner_id, _t0() - interval 3 hour as _fivetran_synced,
+        timestamp '2024-01-01 00:00:00' as created_at, 4727653 as portal_id, 'PERSON' as type,
+        timestamp '2024-01-01 00:00:00' as updated_at, email, first_name, last_name,
+        owner_id + 1000 as active_user_id
+    from {schema}.owner
+    """,
+    """
+    create or replace table {schema}.company as
+    select 9000000 + n as id,
+        false as is_deleted,
+        _t0() - interval 3 hour as _fivetran_synced,
+        _cap(replace(account_id, '_', ' ')) as property_name,
+        null::varchar as property_description,
+        created_at + interval 1 hour as property_createdate,
+        null::varchar as property_industry, null::varchar as property_address,
+        null::varchar as property_address_2, null::varchar as property_city,
+        null::varchar as property_state, 'United States' as property_country,
+        null::double as property_annualrevenue,
         case
             when cohort = 'canceled' then 'other'
             when segment = 'free' then 'lead'
             when segment = 'trial' then 'marketingqualifiedlead'
             else 'customer'
-        end as lifecycle_stage,
-        case when segment = 'enterprise' then 'enterprise.ae@vendor.example'
-             else (['sam@vendor.example', 'alex@vendor.example', 'jo@vendor.example',
-                    'kim@vendor.example'])[1 + (hash(n, 'owner') % 4)::int] end as owner_email,
-        created_at + interval 1 hour as created_at,
-        _t0() - to_days(floor(_u('crm_upd', n) * 30)::int) as updated_at
+        end as property_lifecyclestage,
+        case when segment = 'enterprise' then 44023300
+             else 44023296 + (hash(n, 'owner') % 4)::int end as property_hubspot_owner_id,
+        _t0() - to_days(floor(_u('crm_upd', n) * 30)::int) as property_hs_lastmodifieddate,
+        account_id as property_plg_account_id
     from _plg_gen.acc
     """,
     # The ground truth the signal models are checked against.

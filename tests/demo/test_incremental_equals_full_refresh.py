@@ -50,10 +50,13 @@ def _add_future_dated_events(db: Path, day: dt.date) -> None:
     try:
         con.execute(
             """
-            insert into raw.tracks
-            select md5(id || 'future'), user_id, anonymous_id, context_group_id, event,
-                   event_text, "timestamp" + interval 3 day, sent_at + interval 3 day,
-                   received_at, properties
+            insert into raw.tracks by name
+            select * replace (
+                md5(id || 'future') as id,
+                "timestamp" + interval 3 day as "timestamp",
+                original_timestamp + interval 3 day as original_timestamp,
+                sent_at + interval 3 day as sent_at
+            )
             from raw.tracks where cast(received_at as date) = ? order by id limit 5
             """,
             [day - dt.timedelta(days=1)],
@@ -70,31 +73,42 @@ def _append_day(db: Path, day: dt.date) -> None:
     try:
         con.execute(
             """
-            insert into raw.tracks
-            select md5(id || 'next'), user_id, anonymous_id, context_group_id, event, event_text,
-                   "timestamp" + interval 1 day, sent_at + interval 1 day,
-                   received_at + interval 1 day, properties
+            insert into raw.tracks by name
+            select * replace (
+                md5(id || 'next') as id,
+                "timestamp" + interval 1 day as "timestamp",
+                original_timestamp + interval 1 day as original_timestamp,
+                sent_at + interval 1 day as sent_at,
+                received_at + interval 1 day as received_at,
+                uuid_ts + interval 1 day as uuid_ts
+            )
             from raw.tracks where cast("timestamp" as date) = ?
             """,
             [day - dt.timedelta(days=1)],
         )
         con.execute(
             """
-            insert into raw.tracks
-            select md5(id || 'late'), user_id, anonymous_id, context_group_id, event, event_text,
-                   "timestamp", sent_at, ?::timestamp + interval 2 hour, properties
+            insert into raw.tracks by name
+            select * replace (
+                md5(id || 'late') as id,
+                ?::timestamp + interval 2 hour as received_at,
+                ?::timestamp + interval 3 hour as uuid_ts
+            )
             from raw.tracks where cast("timestamp" as date) = ? limit 50
             """,
-            [day, day - dt.timedelta(days=2)],
+            [day, day, day - dt.timedelta(days=2)],
         )
         con.execute(
             """
-            insert into raw.tracks
-            select md5(id || 'very late'), user_id, anonymous_id, context_group_id, event,
-                   event_text, "timestamp", sent_at, ?::timestamp + interval 3 hour, properties
+            insert into raw.tracks by name
+            select * replace (
+                md5(id || 'very late') as id,
+                ?::timestamp + interval 3 hour as received_at,
+                ?::timestamp + interval 4 hour as uuid_ts
+            )
             from raw.tracks where cast("timestamp" as date) = ? order by id limit 20
             """,
-            [day, day - dt.timedelta(days=6)],
+            [day, day, day - dt.timedelta(days=6)],
         )
         con.execute(
             "insert into raw.usage_daily select account_id, usage_date + 1, metric, value "

@@ -189,8 +189,8 @@ reason_rows as (
     select account_id, 'negative_support', {{ w['negative_support'] }},
         {{ dbt.concat(["cast(negative_tickets_recent as " ~ dbt.type_string() ~ ")",
                        "' negative support tickets in " ~ var('plg_churn_sentiment_window_days') ~ " days (sentiment '",
-                       "cast(round(sentiment_recent, 2) as " ~ dbt.type_string() ~ ")",
-                       "coalesce(" ~ dbt.concat(["' vs '", "cast(round(sentiment_baseline, 2) as " ~ dbt.type_string() ~ ")", "' before'"]) ~ ", '')",
+                       plg_number_text("round(sentiment_recent, 2)"),
+                       "coalesce(" ~ dbt.concat(["' vs '", plg_number_text("round(sentiment_baseline, 2)"), "' before'"]) ~ ", '')",
                        "')'"]) }}
     from today where has_negative_support
     union all

@@ -1,14 +1,8 @@
-with source as (
-    select * from {{ source('app', 'usage_daily') }}
-),
-
-renamed as (
-    select
-        cast(account_id as {{ dbt.type_string() }}) as account_id,
-        cast(usage_date as date) as usage_date,
-        lower(cast(metric as {{ dbt.type_string() }})) as metric,
-        cast(value as {{ plg_type_double() }}) as usage_value
-    from source
+-- Metered usage, one row per account, day and metric. Rows without a key, day, metric or
+-- value, negative values and values above plg_usage_max_value are left out and counted in
+-- plg_data_quality (plg_app_usage_rows is the one rule for both).
+with classified as (
+    {{ plg_app_usage_rows() }}
 ),
 
 -- one value per account, day and metric: if the export repeats a row, keep the largest
@@ -19,7 +13,8 @@ final as (
         usage_date,
         metric,
         max(usage_value) as usage_value
-    from renamed
+    from classified
+    where quarantine_reason is null
     group by account_id, usage_date, metric
 )
 

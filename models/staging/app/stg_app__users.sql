@@ -1,26 +1,22 @@
-with source as (
-    select * from {{ source('app', 'users') }}
+-- Users, one row per user (latest version), with role and deactivation. Rows without a
+-- user id or signup time are left out and counted in plg_data_quality
+-- (plg_app_users_rows is the one rule for both). Users without an account, or whose
+-- account is not in accounts, are kept (docs/sources.md: supported; their events count
+-- for the account of their latest group call) and counted in plg_data_quality.
+with classified as (
+    {{ plg_app_users_rows() }}
 ),
 
-renamed as (
-    select
-        cast(user_id as {{ dbt.type_string() }}) as user_id,
-        cast(account_id as {{ dbt.type_string() }}) as account_id,
-        lower(cast(email as {{ dbt.type_string() }})) as email,
-        cast(name as {{ dbt.type_string() }}) as full_name,
-        lower(cast(role as {{ dbt.type_string() }})) as role,
-        cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
-        cast(deactivated_at as {{ dbt.type_timestamp() }}) as deactivated_at,
-        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at
-    from source
-),
-
--- a replicated table can hold several versions of a row: keep the latest
+-- a replicated table can hold several versions of a row: keep the latest (ties broken
+-- by payload hash, so the choice is deterministic)
 deduplicated as (
     select
         *,
-        row_number() over (partition by user_id order by updated_at desc) as version_rank
-    from renamed
+        row_number() over (
+            partition by user_id order by updated_at desc, payload_hash
+        ) as version_rank
+    from classified
+    where quarantine_reason is null
 ),
 
 final as (

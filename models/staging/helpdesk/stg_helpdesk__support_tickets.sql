@@ -1,23 +1,42 @@
-with source as (
-    select * from {{ source('helpdesk', 'support_tickets') }}
+{#- Support tickets per var plg_helpdesk_source (docs/sources.md#helpdesk).
+    generic: one support_tickets table with account_id and sentiment_score.
+    zendesk: Fivetran's Zendesk tables. The account comes from the ticket's organization
+    (or the requester's) per plg_zendesk_account_from: the organization's external_id, a
+    column of the organization (a custom field), or the requester's email domain matched
+    to accounts.domain. The user from plg_zendesk_user_from: the Zendesk user's
+    external_id, or the email matched to users.email. Sentiment: a ticket column named by
+    plg_zendesk_sentiment_column when you have one (clamped to [-1, 1]); otherwise the
+    CSAT rating: bad -> -1, good -> 1 (plg_zendesk_ratings_from). The lookups are the
+    exception to "no joins in staging": a ticket without its account is not usable. -#}
+-- The rules live in plg_helpdesk_ticket_rows (macros/sources): tickets without an id, a
+-- creation time or a resolvable account are left out here and counted in
+-- plg_data_quality; a ticket id repeated with a different payload keeps one row
+-- (the latest created, then the smallest payload hash) and the rest are counted.
+with classified as (
+    {{ plg_helpdesk_ticket_rows() }}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by ticket_id order by created_at desc, payload_hash
+        ) as copy_number
+    from classified
+    where quarantine_reason is null
 ),
 
 final as (
     select
-        cast(ticket_id as {{ dbt.type_string() }}) as ticket_id,
-        cast(account_id as {{ dbt.type_string() }}) as account_id,
-        cast(requester_user_id as {{ dbt.type_string() }}) as requester_user_id,
-        cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
-        lower(cast(priority as {{ dbt.type_string() }})) as priority,
-        lower(cast(status as {{ dbt.type_string() }})) as status,
-        -- scores outside [-1, 1] are loader errors: clamp rather than let them dominate
-        case
-            when sentiment_score is null then null
-            when sentiment_score > 1 then 1.0
-            when sentiment_score < -1 then -1.0
-            else cast(sentiment_score as {{ plg_type_double() }})
-        end as sentiment_score
-    from source
+        ticket_id,
+        account_id,
+        requester_user_id,
+        created_at,
+        priority,
+        status,
+        sentiment_score
+    from ranked
+    where copy_number = 1
 )
 
 select * from final
