@@ -13,7 +13,8 @@
 
 with events as (
     select * from {{ ref('stg_segment__tracks') }}
-    where 1 = 1
+    -- events up to plg_as_of: the as-of day is partial and recomputed on every run
+    where occurred_at < {{ plg_as_of() }}
     {{ plg_history_filter('occurred_date') }}
     {% if is_incremental() %}
         and occurred_date >= {{ plg_incremental_start('activity_date') }}

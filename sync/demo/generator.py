@@ -677,7 +677,9 @@ _FINAL_STEPS = [
             when segment = 'trial' then 'marketingqualifiedlead'
             else 'customer'
         end as lifecycle_stage,
+        -- self-serve leads (free, trial) have no owner yet: the handoff assigns one
         case when segment = 'enterprise' then 'enterprise.ae@vendor.example'
+             when segment in ('free', 'trial') then null
              else (['sam@vendor.example', 'alex@vendor.example', 'jo@vendor.example',
                     'kim@vendor.example'])[1 + (hash(n, 'owner') % 4)::int] end as owner_email,
         created_at + interval 1 hour as created_at,
