@@ -46,16 +46,20 @@ churn as (
     select * from {{ ref('account_churn_risk') }}
 ),
 
-requests as (
-    select distinct account_id, {{ plg_last_day() }} as chart_end_day
+requested as (
+    select account_id, {{ plg_last_day() }} as chart_end_day
     from account_days
-    union
+    union all
     select account_id, cast(handoff_at as date) from handoffs
-    union
+    union all
     select account_id, cast(handoff_at as date) from assignments
-    union
+    union all
     select account_id, cast(last_episode_started_at as date) from churn
     where last_episode_started_at is not null
+),
+
+requests as (
+    select distinct account_id, chart_end_day from requested
 ),
 
 -- the limit shown: the one closest to (or furthest past) its boundary
