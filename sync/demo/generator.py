@@ -598,7 +598,8 @@ _FINAL_STEPS = [
         case when status = 'canceled' then version_start end as ended_at,
         version_start as _fivetran_start,
         coalesce(version_end - interval 1 second, timestamp '9999-12-31 23:59:59') as _fivetran_end,
-        version_end is null as _fivetran_active
+        version_end is null as _fivetran_active,
+        _t0() - interval 2 hour as _fivetran_synced
     from _plg_gen.sub_versions
     """,
     # Daily usage export: api_calls (a flow, limited per billing period) and projects

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import snowflake.connector as snowflake_connector  # a declared dependency: a broken install fails
 import yaml
 
 from tests.sync.conftest import CANARY, Project, RecordingDestination, people
 
-snowflake_connector = pytest.importorskip("snowflake.connector")
 FAKESNOW = Path(sys.executable).with_name("fakesnow")
 _db_ids = itertools.count(1)
 

@@ -56,7 +56,7 @@ def dbt_executable() -> str:
             return str(candidate)
     found = shutil.which("dbt")
     if found is None:
-        pytest.skip("dbt is not installed")
+        pytest.fail("dbt is not installed in this environment: run `make test`, which installs it")
     return found
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import snowflake.connector as snowflake_connector  # a declared dependency: a broken install fails
 import sqlglot
 from sqlglot import exp
 
@@ -36,8 +37,6 @@ from tests.warehouses.conftest import (
     models,
     run_dbt,
 )
-
-snowflake_connector = pytest.importorskip("snowflake.connector")
 
 DATABASE = "PLG_CI"
 SOURCE_SCHEMA = "RAW"

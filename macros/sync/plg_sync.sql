@@ -1,3 +1,5 @@
+{#- Helpers of the sync models (models/sync), dispatched under `plg_signals`. -#}
+
 {#- sync_hash(relation_alias): a hash of every column of the row, computed in SQL.
     The sync engine compares it with the hash it stored when the destination last
     acknowledged the record, so only changed rows leave the warehouse. Hashing the whole
@@ -24,5 +26,9 @@
 {#- The window in which signal occurrences are offered as events: older ones leave the
     model (and the event sync ignores removals), so a first sync does not replay history. -#}
 {% macro plg_event_window_start() -%}
+  {{ return(adapter.dispatch('plg_event_window_start', 'plg_signals')()) }}
+{%- endmacro %}
+
+{% macro default__plg_event_window_start() -%}
   {{ date_add_days(plg_as_of_date(), -1 * var('plg_signal_event_lookback_days')) }}
 {%- endmacro %}

@@ -1,8 +1,32 @@
-{#- Cross-database helpers not covered by dbt's own dbt.* macros. Each dispatches per
-    adapter (default__/duckdb__/snowflake__/bigquery__) so models never branch on target. -#}
+{#- Cross-database helpers not covered by dbt's own dbt.* macros. Every macro dispatches
+    under `plg_signals` (default__/duckdb__/snowflake__/bigquery__), so models never branch
+    on target.type and a consumer can override any of them with
+    `dispatch: [{macro_namespace: plg_signals, search_order: [my_project, plg_signals]}]`. -#}
+
+{#- A 64-bit floating type for ratios and intervals: dbt.type_float() is a 4-byte REAL on
+    DuckDB, too coarse for Wilson bounds compared in tests. -#}
+{% macro plg_type_double() -%}
+  {{ return(adapter.dispatch('plg_type_double', 'plg_signals')()) }}
+{%- endmacro %}
+
+{% macro default__plg_type_double() -%}
+  double precision
+{%- endmacro %}
+
+{% macro snowflake__plg_type_double() -%}
+  double
+{%- endmacro %}
+
+{% macro bigquery__plg_type_double() -%}
+  float64
+{%- endmacro %}
 
 {#- A stable, adapter-independent key from several columns (nulls become a marker). -#}
 {% macro surrogate_key(fields) -%}
+  {{ return(adapter.dispatch('surrogate_key', 'plg_signals')(fields)) }}
+{%- endmacro %}
+
+{% macro default__surrogate_key(fields) -%}
   {%- set parts = [] -%}
   {%- for f in fields -%}
     {%- do parts.append("coalesce(cast(" ~ f ~ " as " ~ dbt.type_string() ~ "), '_plg_null_')") -%}
@@ -13,11 +37,19 @@
 
 {#- n / d, null when d is zero or null (no divide-by-zero on any warehouse). -#}
 {% macro safe_divide(n, d) -%}
+  {{ return(adapter.dispatch('safe_divide', 'plg_signals')(n, d)) }}
+{%- endmacro %}
+
+{% macro default__safe_divide(n, d) -%}
   ({{ n }}) / nullif({{ d }}, 0)
 {%- endmacro %}
 
 {#- A SQL list literal from a list var: ('a', 'b'). An empty list matches nothing. -#}
 {% macro in_list(values) -%}
+  {{ return(adapter.dispatch('in_list', 'plg_signals')(values)) }}
+{%- endmacro %}
+
+{% macro default__in_list(values) -%}
   {%- if values is string -%}{%- set values = [values] -%}{%- endif -%}
   {%- if values | length == 0 -%}(null){%- else -%}
   ({%- for v in values -%}'{{ v | replace("'", "''") }}'{{ ", " if not loop.last }}{%- endfor -%})
@@ -69,16 +101,28 @@
 
 {#- Number of whole days from a to b (b - a), on dates. -#}
 {% macro days_between(a, b) -%}
+  {{ return(adapter.dispatch('days_between', 'plg_signals')(a, b)) }}
+{%- endmacro %}
+
+{% macro default__days_between(a, b) -%}
   {{ dbt.datediff(a, b, 'day') }}
 {%- endmacro %}
 
 {#- Hours between two timestamps, fractional. -#}
 {% macro hours_between(a, b) -%}
+  {{ return(adapter.dispatch('hours_between', 'plg_signals')(a, b)) }}
+{%- endmacro %}
+
+{% macro default__hours_between(a, b) -%}
   ({{ dbt.datediff(a, b, 'second') }} / 3600.0)
 {%- endmacro %}
 
 {#- Boolean type-safe cast for seeds that arrive as text. -#}
 {% macro to_bool(expr) -%}
+  {{ return(adapter.dispatch('to_bool', 'plg_signals')(expr)) }}
+{%- endmacro %}
+
+{% macro default__to_bool(expr) -%}
   case when lower(cast({{ expr }} as {{ dbt.type_string() }})) in ('true', 't', '1', 'yes') then true
        when lower(cast({{ expr }} as {{ dbt.type_string() }})) in ('false', 'f', '0', 'no') then false
   end
