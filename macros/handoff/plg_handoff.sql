@@ -5,6 +5,10 @@
     plan, mrr_band, industry, or all (one segment). Unknown values fall back to
     'default', which the roster can staff as a catch-all pool. -#}
 {% macro plg_handoff_segment(employee_count, plan, mrr_band, industry) -%}
+  {{ return(adapter.dispatch('plg_handoff_segment', 'plg_signals')(employee_count, plan, mrr_band, industry)) }}
+{%- endmacro %}
+
+{% macro default__plg_handoff_segment(employee_count, plan, mrr_band, industry) -%}
   {%- set by = var('plg_handoff_segment_by', 'employee_band') -%}
   {%- if by == 'employee_band' -%}
     {%- set edges = var('plg_employee_band_edges') -%}
@@ -31,6 +35,10 @@
 {#- One Unicode block character (U+2581..U+2588) for value on a 0..max scale; a space
     when the value is null (no data that day). Eight levels: 0 -> '▁', max -> '█'. -#}
 {% macro plg_spark_char(value, max_value) -%}
+  {{ return(adapter.dispatch('plg_spark_char', 'plg_signals')(value, max_value)) }}
+{%- endmacro %}
+
+{% macro default__plg_spark_char(value, max_value) -%}
   case
     when {{ value }} is null then ' '
     else substr('▁▂▃▄▅▆▇█',

@@ -12,6 +12,10 @@
     always inside the lookback). -#}
 
 {% macro plg_last_day() -%}
+  {{ return(adapter.dispatch('plg_last_day', 'plg_signals')()) }}
+{%- endmacro %}
+
+{% macro default__plg_last_day() -%}
   (case
       when cast(cast({{ plg_as_of() }} as date) as {{ dbt.type_timestamp() }}) = {{ plg_as_of() }}
           then {{ date_add_days(plg_as_of_date(), -1) }}
@@ -21,10 +25,18 @@
 
 {#- The exclusive end of the day spine: the day after the last started day. -#}
 {% macro plg_day_spine_end() -%}
+  {{ return(adapter.dispatch('plg_day_spine_end', 'plg_signals')()) }}
+{%- endmacro %}
+
+{% macro default__plg_day_spine_end() -%}
   {{ date_add_days(plg_last_day(), 1) }}
 {%- endmacro %}
 
 {#- The first day of the n-day window that ends with the last started day. -#}
 {% macro plg_window_start_day(n) -%}
+  {{ return(adapter.dispatch('plg_window_start_day', 'plg_signals')(n)) }}
+{%- endmacro %}
+
+{% macro default__plg_window_start_day(n) -%}
   {{ date_add_days(plg_last_day(), -1 * (n - 1)) }}
 {%- endmacro %}
