@@ -72,11 +72,11 @@ trigger_reasons as (
         episodes.account_id,
         health.risk_score,
         {{ dbt.concat([
-            "case when health.has_usage_drop then " ~ dbt.concat(["'usage down '", "cast(cast(round(100 * health.usage_drop_pct, 0) as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ ")", "'% vs the previous " ~ var('plg_churn_baseline_window_days') ~ " days; '"]) ~ " else '' end",
-            "case when health.has_key_user_offboarded then 'key user offboarded; ' else '' end",
-            "case when health.has_negative_support then 'negative support tickets; ' else '' end",
-            "case when health.has_downgrade then 'downgrade; ' else '' end",
-            "case when health.is_cancel_at_period_end then 'set to cancel at period end; ' else '' end"
+            "case when health.has_usage_drop then " ~ dbt.concat(["'; usage down '", "cast(cast(round(100 * health.usage_drop_pct, 0) as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ ")", "'% vs the previous " ~ var('plg_churn_baseline_window_days') ~ " days'"]) ~ " else '' end",
+            "case when health.has_key_user_offboarded then '; key user offboarded' else '' end",
+            "case when health.has_negative_support then '; negative support tickets' else '' end",
+            "case when health.has_downgrade then '; downgrade' else '' end",
+            "case when health.is_cancel_at_period_end then '; set to cancel at period end' else '' end"
         ]) }} as reason_text
     from episodes
     inner join health
@@ -107,7 +107,7 @@ final as (
         cast(accounts.plan as {{ dbt.type_string() }}) as plan,
         cast(accounts.owner_email as {{ dbt.type_string() }}) as owner_email,
         cast(trigger_reasons.risk_score as {{ dbt.type_int() }}) as risk_score_at_start,
-        cast(nullif(rtrim(rtrim(trigger_reasons.reason_text), ';'), '') as {{ dbt.type_string() }}) as reasons,
+        cast(nullif(substr(trigger_reasons.reason_text, 3), '') as {{ dbt.type_string() }}) as reasons,
         cast(charts.usage_chart as {{ dbt.type_string() }}) as usage_chart
     from episodes
     inner join mrr_at_start
