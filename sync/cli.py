@@ -1,46 +1,22 @@
-"""Command-line interface: parses arguments, calls the engine, prints. No logic of its own."""
+"""Command-line interface: parses arguments, calls the engine, prints. No logic of its own.
+
+Errors are `PlgSyncError`s, which are `click.ClickException`s: click prints them (redacted,
+see `sync.errors`) and exits with their documented code; anything else is a bug and gets a
+traceback and exit 1.
+"""
 
 from __future__ import annotations
 
-import functools
-import logging
-import sys
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
 from sync import __version__
-from sync.errors import EXIT_CODES, ConfigError, PlgSyncError
+from sync.errors import EXIT_CODES, ConfigError
 from sync.secrets import redact
 
-F = TypeVar("F", bound=Callable[..., Any])
-log = logging.getLogger("plg_sync")
-
 _EPILOG = "\b\nExit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
-
-
-def exit_code_for(error: BaseException | None) -> int:
-    """The one place errors become exit codes (documented in `plg-sync --help`)."""
-    if error is None:
-        return 0
-    if isinstance(error, PlgSyncError):
-        return error.exit_code
-    return 1
-
-
-def _handles_errors(fn: F) -> F:
-    """Print a user-facing error and exit with its code; bugs get a traceback and 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except PlgSyncError as e:
-            click.echo(f"error: {redact(str(e))}", err=True)
-            sys.exit(exit_code_for(e))
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=_EPILOG)
@@ -102,8 +78,7 @@ def _run_and_report(
     _print_results(ctx, results, show_plan)
     first_error = next((r.error for r in results if r.error), None)
     if first_error is not None:
-        click.echo(f"error: {redact(str(first_error))}", err=True)
-    sys.exit(exit_code_for(first_error))
+        raise first_error  # click prints it (redacted) and exits with its code
 
 
 @cli.command()
@@ -122,7 +97,6 @@ def _run_and_report(
     help="Apply even when removals or model shrinkage exceed the sync's guardrails.",
 )
 @click.pass_context
-@_handles_errors
 def run(
     ctx: click.Context,
     select: tuple[str, ...],
@@ -135,7 +109,7 @@ def run(
     State moves forward only for records a destination accepted; rejected ones are logged in
     sync_errors and sent again next run.
     """
-    from sync.engine import RunOptions
+    from sync.types import RunOptions
 
     opts = RunOptions(full_resync=full_resync, dry_run=dry_run, allow_mass_change=allow_mass_change)
     _run_and_report(ctx, select, opts, show_plan=dry_run)
@@ -145,10 +119,9 @@ def run(
 @_select
 @click.option("--full-resync", is_flag=True, help="Plan as if every model row had changed.")
 @click.pass_context
-@_handles_errors
 def plan(ctx: click.Context, select: tuple[str, ...], full_resync: bool) -> None:
     """Show what `run` would send (counts and sample payloads) and record it in sync_plans."""
-    from sync.engine import RunOptions
+    from sync.types import RunOptions
 
     _run_and_report(ctx, select, RunOptions(full_resync=full_resync, dry_run=True), show_plan=True)
 
@@ -156,7 +129,6 @@ def plan(ctx: click.Context, select: tuple[str, ...], full_resync: bool) -> None
 @cli.command()
 @click.option("--limit", default=5, show_default=True, help="Runs shown per sync.")
 @click.pass_context
-@_handles_errors
 def status(ctx: click.Context, limit: int) -> None:
     """Show the last runs of each sync (from the sync_runs table)."""
     ws = _workspace(ctx)
@@ -180,7 +152,6 @@ def status(ctx: click.Context, limit: int) -> None:
 @cli.command()
 @_select
 @click.pass_context
-@_handles_errors
 def validate(ctx: click.Context, select: tuple[str, ...]) -> None:
     """Check sync.yml, env vars, the dbt profile and manifest, model columns against each
     mapping, and what each destination says about its syncs. Sends nothing."""
@@ -212,7 +183,6 @@ def validate(ctx: click.Context, select: tuple[str, ...]) -> None:
 @click.argument("destination")
 @click.option("--apply", is_flag=True, help="Make the changes (default: only list them).")
 @click.pass_context
-@_handles_errors
 def setup(ctx: click.Context, destination: str, apply: bool) -> None:
     """Prepare DESTINATION for its syncs (e.g. create custom properties). Dry unless --apply."""
     ws = _workspace(ctx)

@@ -16,7 +16,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from sync.destinations.base import DestinationOptions, destination_types
+from sync.destinations import destination_types
+from sync.destinations.base import Destination, DestinationOptions
 from sync.errors import ConfigError
 from sync.secrets import MissingEnvVar, resolve_env
 
@@ -65,6 +66,14 @@ class SyncConfig(_Strict):
     guardrails: Guardrails = Field(default_factory=Guardrails)
     checkpoint_every: int | None = Field(None, gt=0)
     options: dict[str, Any] = Field(default_factory=dict)
+
+    # The destination's `SyncOptions` model of `options`, set by `load_config`.
+    _parsed_options: BaseModel | None = PrivateAttr(default=None)
+
+    @property
+    def parsed_options(self) -> BaseModel | None:
+        """`options` validated by the destination's `SyncOptions` (None before load_config)."""
+        return self._parsed_options
 
     @field_validator("identifier", "fields")
     @classmethod
@@ -153,9 +162,9 @@ def config_path(explicit: str | os.PathLike[str] | None) -> Path:
     return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
 
 
-def load_config(path: str | os.PathLike[str] | None = None) -> Config:
-    """Read, resolve env references and validate sync.yml; raise ConfigError naming the spot."""
-    p = config_path(path)
+def read_config_file(p: Path) -> dict[str, Any]:
+    """sync.yml as a mapping, secrets unresolved: the one reader of the file (`load_config`
+    and `plg-sync exposures`, which must run without credentials, both use it)."""
     if not p.is_file():
         raise ConfigError(f"{p}: config file not found (pass --config or set {CONFIG_ENV})")
     try:
@@ -164,6 +173,13 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"{p}: not valid YAML: {e}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{p}: the top level must be a mapping (version, destinations, syncs)")
+    return raw
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read, resolve env references and validate sync.yml; raise ConfigError naming the spot."""
+    p = config_path(path)
+    raw = read_config_file(p)
     try:
         raw = resolve_env(raw)
     except MissingEnvVar as e:
@@ -213,6 +229,7 @@ def _validate_destinations(p: Path, raw: dict[str, Any]) -> dict[str, Destinatio
 
 def _cross_check(p: Path, cfg: Config) -> None:
     problems = []
+    types = destination_types()
     seen: set[str] = set()
     for s in cfg.syncs:
         if s.name in seen:
@@ -224,6 +241,8 @@ def _cross_check(p: Path, cfg: Config) -> None:
                 f"`destinations:`{_did_you_mean(s.destination, cfg.resolved_destinations)}; "
                 f"defined: {sorted(cfg.resolved_destinations)}"
             )
+        else:
+            problems += _parse_sync_options(s, types[cfg.resolved_destinations[s.destination].type])
         if s.on_remove != "ignore" and set(s.identifier.values()) != {"sync_key"}:
             problems.append(
                 f"sync {s.name!r} field 'on_remove': {s.on_remove!r} needs the identifier to come "
@@ -233,6 +252,20 @@ def _cross_check(p: Path, cfg: Config) -> None:
             )
     if problems:
         raise ConfigError(_join(p, problems))
+
+
+def _parse_sync_options(sync: SyncConfig, destination: type[Destination]) -> list[str]:
+    """Validate a sync's `options:` with its destination's `SyncOptions`; problems in words."""
+    try:
+        sync._parsed_options = destination.SyncOptions.model_validate(sync.options)
+    except ValidationError as e:
+        return [
+            f"sync {sync.name!r} "
+            + _describe_error(err, destination.SyncOptions, "", field_prefix="options.")
+            + f" ({destination.type_name} sync options)"
+            for err in e.errors(include_url=False)
+        ]
+    return []
 
 
 # --- error formatting -------------------------------------------------------------------
@@ -281,15 +314,18 @@ def _format_errors(p: Path, e: ValidationError, raw: dict[str, Any], root: type[
     return _join(p, problems)
 
 
-def _describe_error(err: Mapping[str, Any], model: type[BaseModel], prefix: str) -> str:
+def _describe_error(
+    err: Mapping[str, Any], model: type[BaseModel], prefix: str, field_prefix: str = ""
+) -> str:
     loc = [str(x) for x in err["loc"]]
-    field = ".".join(loc) or "(top level)"
+    field = field_prefix + ".".join(loc) if loc else (field_prefix.rstrip(".") or "(top level)")
     kind = err["type"]
     if kind == "extra_forbidden":
         parent = _submodel(model, loc[:-1])
         valid = sorted(parent.model_fields) if parent else []
         hint = _did_you_mean(loc[-1], valid)
-        return f"{prefix}field {field!r}: unknown key{hint}; valid keys: {valid}"
+        accepted = f"valid keys: {valid}" if valid else "no keys are accepted here"
+        return f"{prefix}field {field!r}: unknown key{hint}; {accepted}"
     if kind == "missing":
         return f"{prefix}field {field!r}: required but missing"
     if kind == "string_pattern_mismatch":

@@ -11,13 +11,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from sync.backends import Backend, connect
 from sync.config import Config, SyncConfig
 from sync.dbt_project import Manifest, ModelRelation, load_profile
-from sync.destinations.base import Destination, destination_types
+from sync.destinations import Destination, destination_types
 from sync.errors import (
     ConfigError,
     FailedRecordsError,
@@ -38,40 +36,11 @@ from sync.planning import (
 )
 from sync.records import Change, Outcome
 from sync.secrets import redact
-from sync.state import Acked, Clock, DiffCounts, Rejected, StateStore, utc_now
+from sync.state import Acked, Clock, Rejected, StateStore, utc_now
+from sync.types import DiffCounts, RunOptions, SyncResult
 
 DEFAULT_BATCH_SIZE = 100
 SAMPLE_SIZE = 3
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    full_resync: bool = False
-    dry_run: bool = False  # compute and record the plan (sync_plans), send nothing
-    allow_mass_change: bool = False
-
-
-@dataclass
-class SyncResult:
-    """What one sync did; printed by the CLI and mirrored in `sync_runs`."""
-
-    sync_name: str
-    run_id: str
-    status: str = "running"
-    dry_run: bool = False
-    counts: DiffCounts | None = None
-    succeeded: int = 0
-    failed: int = 0
-    skipped: int = 0
-    requests: int = 0
-    retries: int = 0
-    throttled: int = 0
-    duration_s: float = 0.0
-    samples: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)  # first few rejection reasons, for humans
-    model_columns: str | None = None  # column signature of what this run sends
-    error: PlgSyncError | None = None
 
 
 class Workspace:

@@ -1,16 +1,30 @@
-"""User-facing exceptions, each mapped to one documented exit code.
+"""User-facing exceptions, each with one documented exit code.
 
-The CLI is the only place that turns these into exit codes (see `EXIT_CODES`), so a
-scheduler can act on the code without parsing text.
+`PlgSyncError` is a `click.ClickException`: click prints it (through `show`, which redacts)
+and exits with the class's `exit_code`, so there is one mapping from error to exit code and
+it is this file. A scheduler can act on the code without parsing text.
 """
 
 from __future__ import annotations
 
+from typing import IO, Any
 
-class PlgSyncError(Exception):
+import click
+
+from sync.secrets import redact
+
+
+class PlgSyncError(click.ClickException):
     """Base class: the message is written for the person running the command."""
 
     exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """`error: <message>` on stderr, secrets masked (click's default says `Error:`)."""
+        click.echo(f"error: {redact(self.format_message())}", file=file, err=file is None)
 
 
 class ConfigError(PlgSyncError):

@@ -27,6 +27,7 @@ _OBJECT_WORDS = {
     "salesforce": "Salesforce",
     "slack": "Slack",
     "file": "local JSON lines files",
+    "webhook": "a webhook",
 }
 
 
@@ -39,10 +40,10 @@ def build_exposures(
     config_path: str | Path, owner_name: str = DEFAULT_OWNER, owner_email: str | None = None
 ) -> dict[str, Any]:
     """The exposures document (as a dict) for every sync in the config at `config_path`."""
-    from sync.config import SyncConfig
+    from sync.config import SyncConfig, read_config_file
 
     path = Path(config_path)
-    raw = _read(path)
+    raw = read_config_file(path)
     destinations = raw.get("destinations") or {}
     owner: dict[str, str] = {"name": owner_name}
     if owner_email:
@@ -104,18 +105,6 @@ def render_exposures(
     return header + yaml.safe_dump(doc, sort_keys=False, width=100, allow_unicode=True)
 
 
-def _read(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ConfigError(f"{path}: config file not found (pass --config or set PLG_SYNC_CONFIG)")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping (version, destinations, syncs)")
-    return raw
-
-
 @click.command()
 @click.option(
     "--output",
@@ -137,27 +126,19 @@ def exposures(
     ctx: click.Context, output: Path, owner_name: str, owner_email: str | None, check: bool
 ) -> None:
     """Write a dbt exposures YAML with one exposure per sync in sync.yml (no secrets needed)."""
-    import sys
-
-    from sync.errors import PlgSyncError
-
-    try:
-        text = render_exposures(ctx.obj["config_path"], owner_name, owner_email)
-        if str(output) == "-":
-            click.echo(text, nl=False)
-            return
-        if check:
-            current = output.read_text() if output.is_file() else None
-            if current != text:
-                raise ConfigError(
-                    f"{output} is out of date with {ctx.obj['config_path']}: "
-                    "rerun `plg-sync exposures` and commit the result"
-                )
-            click.echo(f"{output}: up to date")
-            return
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text)
-        click.echo(f"wrote {output} ({text.count('- name: ')} exposures)")
-    except PlgSyncError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(e.exit_code)
+    text = render_exposures(ctx.obj["config_path"], owner_name, owner_email)
+    if str(output) == "-":
+        click.echo(text, nl=False)
+        return
+    if check:
+        current = output.read_text() if output.is_file() else None
+        if current != text:
+            raise ConfigError(
+                f"{output} is out of date with {ctx.obj['config_path']}: "
+                "rerun `plg-sync exposures` and commit the result"
+            )
+        click.echo(f"{output}: up to date")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    click.echo(f"wrote {output} ({text.count('- name: ')} exposures)")

@@ -11,20 +11,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sync.secrets import redact
+from sync.secrets import LIBRARY_LOGGERS, install_redaction, redact
 
 if TYPE_CHECKING:
-    from sync.engine import SyncResult
-    from sync.state import DiffCounts
+    from sync.types import DiffCounts, SyncResult
 
-log = logging.getLogger("plg_sync")
-
-
-class _RedactingFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = None
-        return True
+log = logging.getLogger(__name__)
+ROOT_LOGGER = "sync"  # every module logs to logging.getLogger(__name__), a child of this one
 
 
 class _JsonFormatter(logging.Formatter):
@@ -38,17 +31,25 @@ class _JsonFormatter(logging.Formatter):
         return redact(json.dumps(doc, default=str))
 
 
-def setup_logging(log_format: str = "text", verbosity: int = 0) -> None:
-    """Configure the `plg_sync` logger once per process (stderr; stdout is for results)."""
+def setup_logging(log_format: str = "text", verbosity: int = 0) -> logging.Handler:
+    """Configure the `sync` logger tree once per process (stderr; stdout is for results).
+
+    One handler on the `sync` logger serves every module (`sync.engine`, `sync.http.client`,
+    `sync.backends.base`, ...), so `-v` shows the HTTP layer's retry lines and the SQL; the
+    one redacting filter of `sync.secrets` sits on that handler, so every line is masked
+    whichever module wrote it. Returns the handler (tests attach to it).
+    """
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_RedactingFilter())
+    install_redaction(handler, *(logging.getLogger(name) for name in LIBRARY_LOGGERS))
     if log_format == "json":
         handler.setFormatter(_JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    log.handlers[:] = [handler]
-    log.setLevel(logging.DEBUG if verbosity > 0 else logging.INFO)
-    log.propagate = False
+    root = logging.getLogger(ROOT_LOGGER)
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbosity > 0 else logging.INFO)
+    root.propagate = False
+    return handler
 
 
 class Reporter:

@@ -6,11 +6,7 @@ Nothing here does I/O, so the rules are tested without a warehouse or a server.
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import decimal
 import functools
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 from sync.errors import ConfigError
 from sync.records import Change
 from sync.secrets import redact
+from sync.values import jsonable
 
-if TYPE_CHECKING:  # annotations only: destinations import this module, config imports them
+if TYPE_CHECKING:  # annotations only
     from sync.config import SyncConfig
-    from sync.state import DiffCounts
+    from sync.types import DiffCounts
 
 SYSTEM_COLUMNS = ("sync_key", "sync_hash")
 
@@ -71,29 +68,6 @@ def resolve_mapping(sync: SyncConfig, model_columns: Sequence[str], where: str) 
         identifier={k: v.lower() for k, v in sync.identifier.items()},
         fields={k: v.lower() for k, v in fields.items()},
     )
-
-
-def jsonable(value: Any) -> Any:
-    """Warehouse values -> JSON types, so every destination gets the same shapes."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return value.isoformat() + "Z"
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return str(value)
 
 
 def row_to_change(row: Sequence[Any], mapping: ColumnMapping) -> Change:

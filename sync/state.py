@@ -16,6 +16,7 @@ from typing import Any
 from sync.backends.base import Backend
 from sync.errors import LockHeldError, WarehouseError
 from sync.state_sql import STATE_TABLES
+from sync.types import DiffCounts
 
 Clock = Callable[[], datetime]
 _IN_LIST_MAX = 1000  # keys per `in (...)` list; Snowflake and DuckDB are happy with this
@@ -30,19 +31,6 @@ def _naive_utc(ts: Any) -> Any:
     if isinstance(ts, datetime) and ts.tzinfo is not None:
         return ts.astimezone(UTC).replace(tzinfo=None)
     return ts
-
-
-@dataclass(frozen=True)
-class DiffCounts:
-    added: int
-    changed: int
-    removed: int
-    model_rows: int
-    state_rows: int
-
-    @property
-    def planned(self) -> int:
-        return self.added + self.changed + self.removed
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from sync.dbt_project import ModelRelation, Profile
 from sync.state_sql import Dialect, Params, StateSQL
 
-_log = logging.getLogger("plg_sync")
+_log = logging.getLogger(__name__)
 
 
 def log_sql(sql: str) -> None:
@@ -27,6 +27,7 @@ def log_sql(sql: str) -> None:
 class Backend(ABC):
     """One open connection to the warehouse of a dbt profile target."""
 
+    type_name: ClassVar[str]  # the dbt adapter type it serves (`type:` in profiles.yml)
     dialect: ClassVar[Dialect]
     # Records between state checkpoints: small where DML is cheap, larger where it is slow.
     checkpoint_every: ClassVar[int] = 500
@@ -82,3 +83,17 @@ class Backend(ABC):
 
     def close(self) -> None:
         """Close the connection."""
+
+
+_REGISTRY: dict[str, type[Backend]] = {}
+
+
+def register_backend(cls: type[Backend]) -> type[Backend]:
+    """Class decorator: serve dbt profile targets whose `type:` is `cls.type_name`."""
+    _REGISTRY[cls.type_name] = cls
+    return cls
+
+
+def registered_backends() -> dict[str, type[Backend]]:
+    """Backend classes registered so far, by dbt adapter type."""
+    return dict(_REGISTRY)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sync.backends.base import Backend, log_sql
+from sync.backends.base import Backend, log_sql, register_backend
 from sync.dbt_project import Profile
 from sync.errors import ConfigError, WarehouseError
 from sync.secrets import reveal
@@ -84,7 +84,9 @@ def to_query_parameters(params: Params | None) -> list[Any]:
     return out
 
 
+@register_backend
 class BigQueryBackend(Backend):
+    type_name = "bigquery"
     dialect = Dialect(
         name="bigquery",
         string="string",

@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from sync.backends.base import Backend, log_sql
+from sync.backends.base import Backend, log_sql, register_backend
 from sync.dbt_project import Profile
 from sync.errors import ConfigError, LockHeldError, WarehouseError
 from sync.state_sql import Dialect, Params
@@ -19,7 +19,9 @@ DIFF_MEMORY_LIMIT = "1GB"
 DELIVERY_MEMORY_LIMIT = "128MB"
 
 
+@register_backend
 class DuckDBBackend(Backend):
+    type_name = "duckdb"
     dialect = Dialect(
         name="duckdb",
         string="varchar",

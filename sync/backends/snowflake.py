@@ -13,7 +13,7 @@ from typing import Any
 import snowflake.connector
 from snowflake.connector import errors as sf_errors
 
-from sync.backends.base import Backend, log_sql
+from sync.backends.base import Backend, log_sql, register_backend
 from sync.dbt_project import Profile
 from sync.errors import ConfigError, WarehouseError
 from sync.secrets import reveal
@@ -25,7 +25,9 @@ _PASSTHROUGH = (
 )  # fmt: skip
 
 
+@register_backend
 class SnowflakeBackend(Backend):
+    type_name = "snowflake"
     dialect = Dialect(
         name="snowflake",
         string="varchar",

@@ -11,6 +11,10 @@ from `random()`, so the output is identical for a seed whatever the thread count
 The shapes follow what loaders land: Segment `tracks`, Stripe subscription history as
 Fivetran lands it (`_fivetran_start/_end/_active`), a product usage export, a helpdesk
 ticket table and CRM companies.
+
+Size (~730 lines): one SQL statement per raw table plus the planted-truth table, all reading
+one set of planted parameters; kept together so a planted behaviour and the rows that
+express it are read side by side. It is demo/test tooling, not part of a sync run.
 """
 
 from __future__ import annotations

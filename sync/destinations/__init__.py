@@ -1,6 +1,15 @@
-"""Built-in destinations; importing this package registers them."""
+"""Destinations: one module each, registered by type name when this package is imported.
 
-from sync.destinations import customerio, file, hubspot, salesforce, slack  # noqa: F401
-from sync.destinations.base import Destination, register
+A new destination is one module here that defines a `Destination` subclass decorated with
+`@register`, plus its import below (see CONTRIBUTING.md).
+"""
 
-__all__ = ["Destination", "register"]
+from sync.destinations import customerio, file, hubspot, salesforce, slack, webhook  # noqa: F401
+from sync.destinations.base import Destination, register, registered
+
+__all__ = ["Destination", "destination_types", "register"]
+
+
+def destination_types() -> dict[str, type[Destination]]:
+    """Destination classes by `type:` name: the built-ins above plus any registered later."""
+    return registered()

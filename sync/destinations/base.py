@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from sync.records import Change, Outcome
+from sync.types import DestinationStats
 
 
 class SyncSpec(Protocol):
@@ -28,7 +28,10 @@ class SyncSpec(Protocol):
     identifier: Mapping[str, str]  # destination id field -> model column
     on_remove: str  # ignore | unset | delete
     batch_size: int | None
-    options: Mapping[str, Any]  # destination-specific per-sync options, validated by it
+    # Destination-specific per-sync options. `load_config` validates them with the
+    # destination's `SyncOptions` and keeps the model as `parsed_options` (read it through
+    # `Destination.sync_options`).
+    options: Mapping[str, Any]
 
 
 class DestinationOptions(BaseModel):
@@ -37,22 +40,21 @@ class DestinationOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-@dataclass
-class DestinationStats:
-    """Counters a run reports in `sync_runs` and in its summary."""
+class NoSyncOptions(BaseModel):
+    """The per-sync `options:` of a destination that takes none: any key is a mistake."""
 
-    requests: int = 0
-    retries: int = 0
-    throttled: int = 0  # 429 responses received
-    bytes_sent: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    model_config = ConfigDict(extra="forbid")
 
 
 class Destination(ABC):
     """One configured destination (a `destinations:` entry of sync.yml)."""
 
     type_name: ClassVar[str]
+    # The `destinations:` entry (credentials, pacing), validated when sync.yml is loaded.
     Options: ClassVar[type[DestinationOptions]]
+    # Each sync's `options:` block, also validated when sync.yml is loaded (config.py), so
+    # a typo fails `plg-sync validate` naming the file, sync and field, not a run mid-way.
+    SyncOptions: ClassVar[type[BaseModel]] = NoSyncOptions
     objects: ClassVar[frozenset[str]]  # objects this destination can write
     modes: ClassVar[frozenset[str]] = frozenset({"upsert"})
 
@@ -60,6 +62,17 @@ class Destination(ABC):
         self.name = name
         self.options = options
         self.stats = DestinationStats()
+
+    def sync_options(self, sync: SyncSpec) -> Any:
+        """The sync's `options:` as this destination's `SyncOptions` model.
+
+        A sync from `load_config` carries them already validated (`parsed_options`); a bare
+        spec (tests, library use) is validated here and raises pydantic's ValidationError.
+        """
+        parsed = getattr(sync, "parsed_options", None)
+        if isinstance(parsed, self.SyncOptions):
+            return parsed
+        return self.SyncOptions.model_validate(dict(sync.options))
 
     def validate_sync(self, sync: SyncSpec, columns: Mapping[str, str]) -> list[str]:
         """Problems with a sync against the model's columns (name -> SQL type); [] if fine."""
@@ -101,8 +114,6 @@ def register(cls: type[Destination]) -> type[Destination]:
     return cls
 
 
-def destination_types() -> dict[str, type[Destination]]:
-    # Importing the package registers the built-in destinations.
-    import sync.destinations  # noqa: F401
-
+def registered() -> dict[str, type[Destination]]:
+    """Every destination class registered so far, by type name (see `destination_types`)."""
     return dict(_REGISTRY)

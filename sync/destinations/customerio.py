@@ -36,18 +36,15 @@ from sync.http import (
     HttpClient,
     Item,
     PacingOptions,
-    PlainStr,
-    SecretValue,
-    basic_auth_secret,
     body_excerpt,
     deliver,
     dumps,
     make_item,
     pack,
     permanent,
-    reveal,
 )
 from sync.records import Change, Outcome
+from sync.secrets import PlainStr, Secret, redact, register_basic_auth, reveal
 
 REGIONS = {"us": "https://track.customer.io", "eu": "https://track-eu.customer.io"}
 
@@ -69,7 +66,7 @@ class CustomerIoOptions(DestinationOptions, PacingOptions):
     """The `destinations:` entry: credentials, region and pacing."""
 
     site_id: PlainStr
-    api_key: SecretValue
+    api_key: Secret
     region: Literal["us", "eu"] = "us"
     base_url: PlainStr | None = None  # overrides the region host (tests, proxies)
     # Fair use is 100 requests/s: 90/s + a burst of 5 never exceeds 95 in any second.
@@ -94,6 +91,7 @@ class CustomerIoSyncOptions(BaseModel):
 class CustomerIo(Destination):
     type_name: ClassVar[str] = "customerio"
     Options: ClassVar[type[DestinationOptions]] = CustomerIoOptions
+    SyncOptions: ClassVar[type[BaseModel]] = CustomerIoSyncOptions
     objects: ClassVar[frozenset[str]] = frozenset({"person", "object", "relationship", "event"})
     modes: ClassVar[frozenset[str]] = frozenset({"upsert", "event", "insert"})
 
@@ -103,7 +101,7 @@ class CustomerIo(Destination):
         super().__init__(name, options)
         opts = self.options
         api_key = reveal(opts.api_key)
-        basic_auth_secret(opts.site_id, api_key)
+        register_basic_auth(opts.site_id, api_key)  # the base64 pair travels in headers
         base_url = opts.base_url or REGIONS[opts.region]
         self._http = HttpClient(
             base_url,
@@ -118,7 +116,7 @@ class CustomerIo(Destination):
     def validate_sync(self, sync: SyncSpec, columns: Mapping[str, str]) -> list[str]:
         problems = super().validate_sync(sync, columns)
         try:
-            opts = CustomerIoSyncOptions.model_validate(dict(sync.options))
+            opts = self.sync_options(sync)
         except ValidationError as exc:
             return [*problems, f"options: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"]
         keys = set(sync.identifier)
@@ -139,7 +137,7 @@ class CustomerIo(Destination):
     # -- sending -------------------------------------------------------------------------
 
     def send(self, sync: SyncSpec, changes: Sequence[Change]) -> list[Outcome]:
-        opts = CustomerIoSyncOptions.model_validate(dict(sync.options))
+        opts = self.sync_options(sync)
         outcomes: list[Outcome] = []
         items: list[Item] = []
         for change in changes:
@@ -356,7 +354,8 @@ def _reason(response: httpx.Response) -> str:
         for e in _errors(response)
     ]
     text = "; ".join(p for p in parts if p) or body_excerpt(response) or "request rejected"
-    return f"Customer.io rejected the request (HTTP {response.status_code}): {text}"
+    # Error text may quote the request (gateways echo the Authorization header): redact here.
+    return redact(f"Customer.io rejected the request (HTTP {response.status_code}): {text}")
 
 
 def _failed_indexes(response: httpx.Response) -> dict[int, str]:
@@ -366,5 +365,7 @@ def _failed_indexes(response: httpx.Response) -> dict[int, str]:
         index = error.get("batch_index")
         if isinstance(index, int):
             detail = " ".join(str(error[k]) for k in ("field", "reason", "message") if error.get(k))
-            failed[index] = f"Customer.io rejected the operation: {detail or 'no reason given'}"
+            failed[index] = redact(
+                f"Customer.io rejected the operation: {detail or 'no reason given'}"
+            )
     return failed

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sync.destinations.base import Destination, DestinationOptions, SyncSpec, register
-from sync.planning import jsonable
 from sync.records import Change, Outcome
+from sync.values import jsonable
 
 
 class FileOptions(DestinationOptions):

@@ -6,6 +6,10 @@ options before sending, using the portal's property definitions (read once per o
 plus any options given in the sync's `enum_options`. A 207 multi-status answer becomes one
 outcome per record from the ids its errors name. `setup()` creates the property group and every
 property the sync model needs, idempotently.
+
+Size (~440 lines): one vendor's whole surface in one module, as CONTRIBUTING.md asks of a
+destination: value formatting per property type, the 207 multi-status parser and the
+property `setup()` share the portal's property definitions, so they stay together.
 """
 
 from __future__ import annotations
@@ -34,19 +38,17 @@ from sync.http import (
     HttpClient,
     Item,
     PacingOptions,
-    PlainStr,
-    SecretValue,
     TransientHttpError,
     body_excerpt,
     deliver,
     make_item,
     pack,
     permanent,
-    register_secret,
     response_json,
     retryable,
 )
 from sync.records import Change, Outcome
+from sync.secrets import PlainStr, Secret, redact, register_secret
 
 MAX_INPUTS = 100
 MAX_TEXT = 65_536
@@ -63,7 +65,7 @@ RETRYABLE_CATEGORIES = frozenset({"RATE_LIMITS", "INTERNAL_ERROR", "TIMEOUT", "L
 class HubSpotOptions(DestinationOptions, PacingOptions):
     """The `destinations:` entry: private app token, tier and pacing."""
 
-    access_token: SecretValue
+    access_token: Secret
     base_url: PlainStr = "https://api.hubapi.com"
     tier: Literal["free", "starter", "professional", "enterprise"] = "professional"
     # Default pacing: 95% of the tier's burst limit (190/10 s -> 18 req/s, burst 5).
@@ -129,6 +131,7 @@ def hubspot_type(sql_type: str) -> tuple[str, str]:
 class HubSpot(Destination):
     type_name: ClassVar[str] = "hubspot"
     Options: ClassVar[type[DestinationOptions]] = HubSpotOptions
+    SyncOptions: ClassVar[type[BaseModel]] = HubSpotSyncOptions
     objects: ClassVar[frozenset[str]] = frozenset({"companies", "contacts"})
     modes: ClassVar[frozenset[str]] = frozenset({"upsert"})
 
@@ -153,7 +156,7 @@ class HubSpot(Destination):
     def validate_sync(self, sync: SyncSpec, columns: Mapping[str, str]) -> list[str]:
         problems = super().validate_sync(sync, columns)
         try:
-            HubSpotSyncOptions.model_validate(dict(sync.options))
+            self.sync_options(sync)
         except ValidationError as exc:
             problems.append(f"options: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
         if len(sync.identifier) != 1:
@@ -184,7 +187,7 @@ class HubSpot(Destination):
     # -- sending -------------------------------------------------------------------------
 
     def send(self, sync: SyncSpec, changes: Sequence[Change]) -> list[Outcome]:
-        opts = HubSpotSyncOptions.model_validate(dict(sync.options))
+        opts = self.sync_options(sync)
         (id_property,) = sync.identifier
         definitions = self._definitions(sync.object)
         outcomes: list[Outcome] = []
@@ -302,7 +305,7 @@ class HubSpot(Destination):
 
     def setup(self, sync: SyncSpec, columns: Mapping[str, str], apply: bool) -> list[str]:
         """Create the property group and each missing property; existing ones are left alone."""
-        opts = HubSpotSyncOptions.model_validate(dict(sync.options))
+        opts = self.sync_options(sync)
         object_type = sync.object
         (id_property,) = sync.identifier
         id_column = sync.identifier[id_property]
@@ -417,7 +420,8 @@ def _error_message(error: Mapping[str, Any]) -> str:
         if isinstance(sub, dict) and sub.get("code"):
             parts.append(f"[{sub['code']}] {sub.get('message') or ''}".strip())
     category = error.get("category") or "ERROR"
-    return f"HubSpot {category}: " + " ".join(p for p in parts if p)
+    # Response text may quote the request (its Authorization header): redact where it enters.
+    return redact(f"HubSpot {category}: " + " ".join(p for p in parts if p))
 
 
 def _reason(response: Any) -> str:

@@ -24,15 +24,14 @@ from sync.http import (
     HttpClient,
     Item,
     PacingOptions,
-    SecretValue,
     body_excerpt,
     deliver,
     describe_url,
     make_item,
     permanent,
-    register_secret,
 )
 from sync.records import Change, Outcome
+from sync.secrets import Secret, register_secret
 
 MAX_TEXT = 3000  # a section block's text limit
 
@@ -40,7 +39,7 @@ MAX_TEXT = 3000  # a section block's text limit
 class SlackOptions(DestinationOptions, PacingOptions):
     """The `destinations:` entry: the webhook URL (a secret) and pacing."""
 
-    webhook_url: SecretValue
+    webhook_url: Secret
     requests_per_second: float = Field(1.0, gt=0)
     burst: int = Field(1, ge=1)
     max_in_flight: int = Field(1, ge=1, le=4)
@@ -66,6 +65,7 @@ class SlackSyncOptions(BaseModel):
 class Slack(Destination):
     type_name: ClassVar[str] = "slack"
     Options: ClassVar[type[DestinationOptions]] = SlackOptions
+    SyncOptions: ClassVar[type[BaseModel]] = SlackSyncOptions
     objects: ClassVar[frozenset[str]] = frozenset({"message"})
     modes: ClassVar[frozenset[str]] = frozenset({"event", "insert"})
 
@@ -87,7 +87,7 @@ class Slack(Destination):
     def validate_sync(self, sync: SyncSpec, columns: Mapping[str, str]) -> list[str]:
         problems = super().validate_sync(sync, columns)
         try:
-            opts = SlackSyncOptions.model_validate(dict(sync.options))
+            opts = self.sync_options(sync)
         except ValidationError as exc:
             return [*problems, f"options: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"]
         needed = [opts.mrr_column, opts.account_column, opts.signal_column, *opts.link_columns]
@@ -97,7 +97,7 @@ class Slack(Destination):
         return problems
 
     def send(self, sync: SyncSpec, changes: Sequence[Change]) -> list[Outcome]:
-        opts = SlackSyncOptions.model_validate(dict(sync.options))
+        opts = self.sync_options(sync)
         outcomes: list[Outcome] = []
         items: list[Item] = []
         skipped = 0

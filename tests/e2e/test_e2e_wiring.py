@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from sync.cli import cli
-from sync.destinations.base import destination_types
+from sync.destinations import destination_types
 from tests.demo.conftest import REPO, DemoWarehouse
 
 pytestmark = pytest.mark.slow

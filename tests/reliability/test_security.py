@@ -74,7 +74,7 @@ def test_no_destination_builds_its_own_http_client() -> None:
     """Every request goes through sync.http (timeouts, TLS, redaction live there once)."""
     offenders = []
     for path in (REPO / "sync").rglob("*.py"):
-        if path.name == "http.py":
+        if path.relative_to(REPO / "sync").parts[0] == "http":  # the sync/http/ package
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if (

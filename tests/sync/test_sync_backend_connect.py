@@ -117,3 +117,19 @@ def test_identifiers_from_config_are_validated_before_quoting(tmp_path: Path) ->
 
     with pytest.raises(ConfigError, match="not an allowed identifier"):
         DuckDBBackend.dialect.relation("db", 'main"; drop table x; --', "t")
+
+
+def test_a_backend_registers_by_adapter_type_like_a_destination(tmp_path: Path) -> None:
+    from sync.backends import backend_types, register_backend
+    from sync.backends.duckdb import DuckDBBackend
+
+    @register_backend
+    class MotherDuckLike(DuckDBBackend):
+        type_name = "duckdb_registered_in_test"
+
+    assert backend_types()[:3] == ["duckdb", "snowflake", "bigquery"]
+    assert "duckdb_registered_in_test" in backend_types()
+    profile = Profile("t", "x", "duckdb_registered_in_test", {"path": ":memory:"}, tmp_path)
+    backend = connect(profile, "plg_sync")
+    assert isinstance(backend, MotherDuckLike)
+    backend.close()

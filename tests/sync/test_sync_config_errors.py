@@ -153,3 +153,46 @@ def test_cli_reports_config_errors_with_exit_code_2(project: Project) -> None:
     project.write_config([project.sync_entry(mode="nope")])
     result = project.cli("validate", expect=2)
     assert "sync 'people' field 'mode'" in result.output
+
+
+def test_sync_options_are_checked_against_the_destination_when_the_file_loads(
+    project: Project,
+) -> None:
+    """A typo in a sync's `options:` fails at load (validate), not mid-run at send time."""
+    project.write_config(
+        [
+            project.sync_entry(
+                name="accounts",
+                destination="cio",
+                object="object",
+                identifier={"object_id": "sync_key"},
+                options={"object_type": "1", "event_name_column": 3},
+            ),
+            project.sync_entry(name="files_sync", options={"path": "x"}),
+        ],
+        destinations={
+            "cio": {"type": "customerio", "site_id": "s1", "api_key": {"env": "T_API_KEY"}},
+            "files": {"type": "file", "path": str(project.out)},
+        },
+    )
+    msg = config_error(project)
+    assert str(project.config) in msg
+    assert (
+        "sync 'accounts' field 'options.object_type': unknown key "
+        "(did you mean 'object_type_id'?); valid keys: "
+        "['event_name_column', 'object_type_id', 'timestamp_column']"
+    ) in msg
+    assert (
+        "sync 'accounts' field 'options.event_name_column': Input should be a valid string" in msg
+    )
+    assert "sync 'files_sync' field 'options.path': unknown key; no keys are accepted here" in msg
+
+
+def test_loaded_syncs_carry_their_validated_options(project: Project) -> None:
+    project.write_config(
+        [project.sync_entry(destination="cio", object="object", identifier={"object_id": "sync_key"},
+                            options={"object_type_id": "7"})],
+        destinations={"cio": {"type": "customerio", "site_id": "s1", "api_key": {"env": "T_API_KEY"}}},
+    )  # fmt: skip
+    [sync] = load_config(project.config).syncs
+    assert sync.parsed_options is not None and sync.parsed_options.object_type_id == "7"

@@ -11,6 +11,8 @@ import pytest
 MODULES = [
     "sync.cli", "sync.config", "sync.engine", "sync.planning", "sync.state", "sync.output",
     "sync.dbt_project", "sync.secrets", "sync.backends.duckdb", "sync.destinations.file",
+    "sync.http", "sync.types", "sync.values", "sync.errors", "sync.exposures",
+    "sync.destinations", "sync.destinations.webhook",
 ]  # fmt: skip
 
 

@@ -10,10 +10,10 @@ from sync.planning import (
     ColumnMapping,
     failures_over_threshold,
     guardrail_problems,
-    jsonable,
     row_to_change,
 )
 from sync.state import DiffCounts
+from sync.values import jsonable
 
 
 def sync(**kw: object) -> SyncConfig:
