@@ -163,7 +163,7 @@ staged as (
     left join outcomes on outcomes.handoff_id = all_handoffs.handoff_id
 ),
 
-final as (
+fields as (
     select
         cast(staged.handoff_id as {{ dbt.type_string() }}) as sync_key,
         cast(staged.handoff_id as {{ dbt.type_string() }}) as deal_external_id,
@@ -207,6 +207,13 @@ final as (
         and charts.chart_end_day = cast(staged.handoff_at as date)
     left join handoff_reasons on handoff_reasons.handoff_id = staged.handoff_id
     left join handoff_activity on handoff_activity.handoff_id = staged.handoff_id
+),
+
+final as (
+    select
+        fields.*,
+        cast({{ dbt.concat(["'Why: '", "coalesce(reasons, '-')", "' | Activity: '", "coalesce(recent_activity, '-')", "' | Usage: '", "coalesce(usage_chart, '-')"]) }} as {{ dbt.type_string() }}) as note
+    from fields
 )
 
 select

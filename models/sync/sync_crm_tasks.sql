@@ -84,7 +84,7 @@ trigger_reasons as (
         and health.day = cast(episodes.started_at as date)
 ),
 
-final as (
+fields as (
     select
         cast({{ surrogate_key(['episodes.account_id', "'risk'", 'cast(episodes.started_at as date)']) }}
             as {{ dbt.type_string() }}) as sync_key,
@@ -119,6 +119,13 @@ final as (
         on charts.account_id = episodes.account_id
         and charts.chart_end_day = cast(episodes.started_at as date)
     where mrr_at_start.mrr >= {{ var('plg_cs_min_mrr') }}
+),
+
+final as (
+    select
+        fields.*,
+        cast({{ dbt.concat(["'Why: '", "coalesce(reasons, '-')", "' | Usage: '", "coalesce(usage_chart, '-')"]) }} as {{ dbt.type_string() }}) as body
+    from fields
 )
 
 select
