@@ -82,6 +82,16 @@ class SalesforceOptions(DestinationOptions, PacingOptions):
         return self
 
 
+class SalesforceReference(BaseModel):
+    """A lookup by the parent's external id (`"Account": {"PLG_Account_Id__c": "acct_1"}`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str  # the parent sObject, e.g. Account
+    field: str  # its external id field, e.g. PLG_Account_Id__c
+    column: str  # the model column holding the value
+
+
 class SalesforceSyncOptions(BaseModel):
     """Per-sync `options:`."""
 
@@ -89,6 +99,15 @@ class SalesforceSyncOptions(BaseModel):
 
     # model column -> Salesforce field API name, where they differ (names are case-insensitive)
     field_map: dict[str, str] = Field(default_factory=dict)
+    # Salesforce field -> {model value -> Salesforce value}, e.g. StageName: {open:
+    # Qualification, won: Closed Won, lost: Closed Lost}; other values are sent as they are
+    value_map: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Salesforce Date fields fed from a timestamp column (sent as YYYY-MM-DD), e.g. CloseDate
+    date_fields: list[str] = Field(default_factory=list)
+    # lookups set by the parent's external id (issue 18): relationship name -> parent, e.g.
+    # Account: {type: Account, field: PLG_Account_Id__c, column: plg_account_id} puts an
+    # Opportunity on the Account whose PLG_Account_Id__c is the row's plg_account_id
+    references: dict[str, SalesforceReference] = Field(default_factory=dict)
 
 
 def salesforce_type(sql_type: str) -> str:
@@ -271,8 +290,13 @@ class Salesforce(Destination):
         elif not ext.get("externalId"):
             actions.append(f"edit field {obj}.{ext_field}: check 'External ID' (and 'Unique')")
         id_column = sync.identifier[ext_field]
+        mapped = getattr(sync, "fields", None)  # destination field -> column, when configured
+        sent = set(mapped.values()) if mapped else set(columns)
+        reference_columns = {r.column for r in opts.references.values()}
         for column, sql_type in columns.items():
-            if column in SYNC_COLUMNS or column == id_column:
+            if column in SYNC_COLUMNS or column == id_column or column not in sent:
+                continue
+            if column in reference_columns and column not in opts.field_map:
                 continue
             name = opts.field_map.get(column, column)
             found = fields.get(name.lower())
@@ -317,8 +341,25 @@ class Salesforce(Destination):
                     attrs = dict.fromkeys(attrs)
                 record: dict[str, Any] = {"attributes": {"type": sync.object}}
                 record[ext_field] = str(ext_value)
+                reference_columns = {r.column for r in opts.references.values()}
                 for column, value in attrs.items():
-                    record[opts.field_map.get(column, column)] = _value(column, value)
+                    name = opts.field_map.get(column, column)
+                    if column in reference_columns and name == column:
+                        continue  # only the lookup carries it
+                    if name in opts.value_map and value is not None:
+                        value = opts.value_map[name].get(str(value), value)
+                    if name in opts.date_fields and isinstance(value, datetime):
+                        value = value.date()
+                    record[name] = _value(column, value)
+                for relationship, ref in opts.references.items():
+                    parent = change.fields.get(ref.column)
+                    if change.op != "remove":
+                        if parent in (None, ""):
+                            raise BadValue(f"column {ref.column!r} is empty: no {ref.type} to link")
+                        record[relationship] = {
+                            "attributes": {"type": ref.type},
+                            ref.field: str(parent),
+                        }
             except BadValue as exc:
                 outcomes.append(permanent(change.key, "invalid_value", str(exc)))
                 continue

@@ -1,7 +1,12 @@
 """Salesforce REST stand-in: OAuth token endpoint, describe, sObject Collections upsert.
 
 State a test can read: `records[sobject][external_id] -> fields` (field names as the schema
-spells them), `tokens` issued, `logins` count. Levers: `expire_tokens()`, `locked` (external id
+spells them), `record_ids[sobject][external_id] -> Id` (stable), `tokens` issued, `logins` count.
+
+A lookup may be set by the parent's external id, as Salesforce's REST API documents for
+upserts ("relationship field": `"Account": {"attributes": {"type": "Account"},
+"PLG_Account_Id__c": "acct_1"}`): the stand-in resolves it to `AccountId` or answers the
+documented per-record error when no parent has that external id. Levers: `expire_tokens()`, `locked` (external id
 -> how many more upserts fail with UNABLE_TO_LOCK_ROW), `request_limit_exceeded`.
 """
 
@@ -29,7 +34,30 @@ DEFAULT_SCHEMA = {
         "PLG_Plan__c": {"type": "string", "length": 40},
         "PLG_Is_PQL__c": {"type": "boolean"},
         "PLG_Last_Seen_At__c": {"type": "datetime"},
-    }
+        "OwnerId": {"type": "reference", "referenceTo": ["User"]},
+    },
+    # Opportunity's standard fields as its describe lists them, plus the handoff's custom ones
+    "Opportunity": {
+        "Id": {"type": "id", "updateable": False},
+        "Name": {"type": "string", "length": 120},
+        "StageName": {
+            "type": "picklist",
+            "picklistValues": ["Prospecting", "Qualification", "Closed Won", "Closed Lost"],
+        },
+        "CloseDate": {"type": "date"},
+        "Amount": {"type": "currency"},
+        "Type": {"type": "picklist", "picklistValues": ["New Business", "Existing Business"]},
+        "Description": {"type": "textarea", "length": 32000},
+        "OwnerId": {"type": "reference", "referenceTo": ["User"]},
+        "AccountId": {
+            "type": "reference",
+            "referenceTo": ["Account"],
+            "relationshipName": "Account",
+        },
+        "PLG_Deal_Id__c": {"type": "string", "length": 64, "externalId": True},
+        "PLG_Plan__c": {"type": "string", "length": 40},
+        "PLG_MRR__c": {"type": "double"},
+    },
 }
 
 
@@ -52,6 +80,7 @@ class SalesforceStandIn(StandIn):
             for obj, fields in DEFAULT_SCHEMA.items()
         }
         self.records: dict[str, dict[str, dict[str, Any]]] = {}
+        self.record_ids: dict[str, dict[str, str]] = {}
         self.tokens: set[str] = set()
         self.logins = 0
         self.locked: dict[str, int] = {}
@@ -141,7 +170,7 @@ class SalesforceStandIn(StandIn):
         results = []
         with self.lock:
             store = self.records.setdefault(obj, {})
-            for index, record in enumerate(records):
+            for record in records:
                 ext_value = str(record.get(ext_field, ""))
                 errors = self._check(schema, record)
                 if not errors and self.locked.get(ext_value, 0) > 0:
@@ -154,13 +183,37 @@ class SalesforceStandIn(StandIn):
                     continue
                 created = ext_value not in store
                 row = store.setdefault(ext_value, {})
+                ids = self.record_ids.setdefault(obj, {})
+                record_id = ids.setdefault(ext_value, f"{obj[:3]}{len(ids):015d}")
                 for name, value in record.items():
-                    if name != "attributes":
+                    if name == "attributes":
+                        continue
+                    if isinstance(value, dict):  # a lookup by the parent's external id
+                        field, parent_id = self._parent(schema, name, value)
+                        row[field] = parent_id
+                    else:
                         row[schema[name.lower()]["name"]] = value
-                results.append(
-                    {"id": f"001{index:015d}", "success": True, "created": created, "errors": []}
-                )
+                results.append({"id": record_id, "success": True, "created": created, "errors": []})
         return Response(200, results)
+
+    def _parent(
+        self, schema: dict[str, dict[str, Any]], relationship: str, ref: dict[str, Any]
+    ) -> tuple[str, str | None]:
+        """(lookup field, parent Id or None) for `"Account": {"Ext__c": value}`."""
+        spec = next(
+            (
+                f
+                for f in schema.values()
+                if f.get("relationshipName", "").lower() == relationship.lower()
+            ),
+            None,
+        )
+        if spec is None:
+            return relationship, None
+        parent_type = spec["referenceTo"][0]
+        ext = {k: v for k, v in ref.items() if k != "attributes"}
+        (_field, value), *_ = ext.items()
+        return spec["name"], self.record_ids.get(parent_type, {}).get(str(value))
 
     def _check(
         self, schema: dict[str, dict[str, Any]], record: dict[str, Any]
@@ -168,6 +221,21 @@ class SalesforceStandIn(StandIn):
         errors = []
         for name, value in record.items():
             if name == "attributes":
+                continue
+            if isinstance(value, dict):
+                field, parent_id = self._parent(schema, name, value)
+                if field == name:
+                    errors.append(_err("INVALID_FIELD", f"No such relationship '{name}'", [name]))
+                elif parent_id is None:
+                    ext = {k: v for k, v in value.items() if k != "attributes"}
+                    (ext_field, ext_value), *_ = ext.items()
+                    errors.append(
+                        _err(
+                            "INVALID_FIELD",
+                            f"Foreign key external ID: {ext_value} not found for field "
+                            f"{ext_field} in entity {value.get('attributes', {}).get('type')}",
+                        )
+                    )
                 continue
             spec = schema.get(name.lower())
             if spec is None:
