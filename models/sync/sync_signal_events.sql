@@ -2,7 +2,8 @@
 -- event-style syncs (Customer.io events, Slack alerts): pql_reached, became_at_risk,
 -- recovered, limit_approaching, limit_reached, and the conversions journeys exit on
 -- (issue 18): converted (a free or trialing subscription became paid), plan_upgraded (a
--- higher plan), limit_resolved (a plan or seat expansion after which no limit is near). Every value is fixed at the moment the
+-- higher plan), limit_resolved (a plan or seat expansion of an account that hit a paywall
+-- in the plg_signal_event_lookback_days days before it, after which no limit is near). Every value is fixed at the moment the
 -- signal happened, and sync_key is derived from (account, signal, day), so the row never
 -- changes and a resend carries the same event id.
 -- The event is attached to the account's primary contact: the billing owner, else the
@@ -46,6 +47,10 @@ limits as (
 
 usage as (
     select * from {{ ref('stg_app__usage_daily') }}
+),
+
+user_events as (
+    select * from {{ ref('int_user_event_daily') }}
 ),
 
 changes as (
@@ -219,6 +224,14 @@ conversion_changes as (
     inner join accounts on accounts.account_id = changes.account_id
     where changes.change_kind = 'expansion'
       and accounts.limit_status = 'ok'
+      and exists (
+          select 1
+          from user_events
+          where user_events.account_id = changes.account_id
+            and user_events.event_name in {{ in_list(var('plg_paywall_events')) }}
+            and user_events.first_occurred_at < changes.changed_at
+            and user_events.activity_date >= {{ date_add_days('cast(changes.changed_at as date)', -1 * var('plg_signal_event_lookback_days')) }}
+      )
 ),
 
 first_conversions as (
