@@ -139,3 +139,76 @@ def test_a_hubspot_deal_without_its_company_yet_is_retried_not_lost():
         company_id = hubspot.record_ids["companies"]["acct_1"]
         assert hubspot.associations == {("deals", deal_id, "companies", company_id)}
         assert float(hubspot.records["deals"]["d1"]["amount"]) == 6000
+
+
+CS_TASKS = Spec(
+    object="Task",
+    identifier={"PLG_Task_Id__c": "task_external_id"},
+    options={
+        "match_by_query": True,
+        "field_map": {
+            "subject": "Subject",
+            "body": "Description",
+            "task_status": "Status",
+            "priority": "Priority",
+            "due_at": "ActivityDate",
+            "outcome": "PLG_Outcome__c",
+        },
+        "value_map": {
+            "Status": {"open": "Not Started", "completed": "Completed"},
+            "Priority": {"high": "High", "medium": "Normal"},
+        },
+        "date_fields": ["ActivityDate"],
+        "references": {
+            "What": {
+                "type": "Account",
+                "field": "PLG_Account_Id__c",
+                "column": "plg_account_id",
+                "id_field": "WhatId",
+            }
+        },
+    },
+)
+
+
+def task(key: str, account_id: str, status: str = "open", outcome: str | None = None) -> Change:
+    row = {
+        "task_external_id": key,
+        "plg_account_id": account_id,
+        "subject": "Churn risk: Acme",
+        "body": "Why: usage down 62% | Usage: ▆▅▃▁",
+        "task_status": status,
+        "priority": "medium",
+        "due_at": datetime(2026, 10, 28),
+        "outcome": outcome,
+    }
+    return Change("add", key, "h", row)
+
+
+def test_a_salesforce_cs_task_is_created_once_and_completed_on_recovery(salesforce):
+    """Task has no external id to upsert by: the sync queries PLG_Task_Id__c, creates the
+    task once (WhatId = the Account found by its external id), and updates it later, also
+    after a crash that lost the checkpoint (the resend finds it and does not duplicate it)."""
+    dest = Salesforce(
+        "sf",
+        Salesforce.Options.model_validate(
+            {"login_url": salesforce.url, "client_id": "cid", "client_secret": CANARY, **FAST}
+        ),
+    )
+    owner = Change("add", "acct_1", "h", {"plg_account_id": "acct_1", "crm_owner_id": "005X"})
+    assert dest.send(ACCOUNT_OWNERS, [owner])[0].ok
+
+    first = {
+        o.key: o for o in dest.send(CS_TASKS, [task("t1", "acct_1"), task("t2", "acct_missing")])
+    }
+    assert first["t1"].ok
+    assert first["t2"].status == "retryable" and "acct_missing" in first["t2"].message
+    (created,) = salesforce.records["Task"].values()
+    assert created["WhatId"] == salesforce.record_ids["Account"]["acct_1"]
+    assert created["Status"] == "Not Started" and created["ActivityDate"] == "2026-10-28"
+
+    assert dest.send(CS_TASKS, [task("t1", "acct_1")])[0].ok  # resend after a crash
+    done = dest.send(CS_TASKS, [task("t1", "acct_1", "completed", "recovered")])
+    assert done[0].ok
+    (only,) = salesforce.records["Task"].values()  # still one task
+    assert only["Status"] == "Completed" and only["PLG_Outcome__c"] == "recovered"

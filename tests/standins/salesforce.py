@@ -24,6 +24,9 @@ from tests.standins.base import Request, Response, StandIn
 UPSERT = re.compile(r"^/services/data/v[\d.]+/composite/sobjects/(\w+)/(\w+)$")
 DESCRIBE = re.compile(r"^/services/data/v[\d.]+/sobjects/(\w+)/describe$")
 DELETE = re.compile(r"^/services/data/v[\d.]+/sobjects/(\w+)/(\w+)/([^/]+)$")
+COLLECTIONS = re.compile(r"^/services/data/v[\d.]+/composite/sobjects$")
+QUERY = re.compile(r"^/services/data/v[\d.]+/query$")
+SOQL_IN = re.compile(r"^SELECT Id, (\w+) FROM (\w+) WHERE (\w+) IN \((.*)\)$", re.S)
 
 DEFAULT_SCHEMA = {
     "Account": {
@@ -57,6 +60,20 @@ DEFAULT_SCHEMA = {
         "PLG_Deal_Id__c": {"type": "string", "length": 64, "externalId": True},
         "PLG_Plan__c": {"type": "string", "length": 40},
         "PLG_MRR__c": {"type": "double"},
+    },
+    # Task: WhatId is polymorphic (Account, Opportunity, ...); PLG_Task_Id__c is a plain
+    # custom text field, matched by query (activities have no External ID to upsert by)
+    "Task": {
+        "Id": {"type": "id", "updateable": False},
+        "Subject": {"type": "combobox", "length": 255},
+        "Description": {"type": "textarea", "length": 32000},
+        "Status": {"type": "picklist", "picklistValues": ["Not Started", "Completed"]},
+        "Priority": {"type": "picklist", "picklistValues": ["High", "Normal", "Low"]},
+        "ActivityDate": {"type": "date"},
+        "OwnerId": {"type": "reference", "referenceTo": ["User"]},
+        "WhatId": {"type": "reference", "referenceTo": ["Account", "Opportunity"]},
+        "PLG_Task_Id__c": {"type": "string", "length": 64},
+        "PLG_Outcome__c": {"type": "string", "length": 40},
     },
 }
 
@@ -113,6 +130,10 @@ class SalesforceStandIn(StandIn):
             if fields is None:
                 return Response(404, [{"errorCode": "NOT_FOUND", "message": "not found"}])
             return Response(200, {"name": m.group(1), "fields": list(fields.values())})
+        if QUERY.match(request.path) and request.method == "GET":
+            return self._query(request.query.get("q", [""])[0])
+        if COLLECTIONS.match(request.path) and request.method in ("POST", "PATCH"):
+            return self._collections(request.method, request.json())
         if (m := UPSERT.match(request.path)) and request.method == "PATCH":
             return self._upsert(m.group(1), m.group(2), request.json())
         if (m := DELETE.match(request.path)) and request.method == "DELETE":
@@ -155,6 +176,49 @@ class SalesforceStandIn(StandIn):
         return Response(
             200, {"access_token": token, "instance_url": self.url, "token_type": "Bearer"}
         )
+
+    def _query(self, soql: str) -> Response:
+        """The one SOQL shape the sync sends: SELECT Id, F FROM O WHERE F IN ('a', ...)."""
+        m = SOQL_IN.match(soql.strip())
+        if m is None or m.group(1) != m.group(3):
+            return Response(400, [{"errorCode": "MALFORMED_QUERY", "message": soql[:80]}])
+        field, obj = m.group(1), m.group(2)
+        wanted = set(re.findall(r"'((?:[^'\\]|\\.)*)'", m.group(4)))
+        records = []
+        with self.lock:
+            ids = self.record_ids.get(obj, {})
+            for key, row in self.records.get(obj, {}).items():
+                value = row.get(field, key if obj != "Task" else None)
+                if value in wanted:
+                    records.append({"attributes": {"type": obj}, "Id": ids[key], field: value})
+        return Response(200, {"totalSize": len(records), "done": True, "records": records})
+
+    def _collections(self, method: str, body: dict[str, Any]) -> Response:
+        """POST creates, PATCH updates by Id; one result per record, in order."""
+        results = []
+        with self.lock:
+            for record in body.get("records") or []:
+                obj = record.get("attributes", {}).get("type", "")
+                schema = {n.lower(): spec for n, spec in self.schema.get(obj, {}).items()}
+                fields = {k: v for k, v in record.items() if k not in ("attributes", "Id")}
+                errors = self._check(schema, fields)
+                store = self.records.setdefault(obj, {})
+                ids = self.record_ids.setdefault(obj, {})
+                if method == "PATCH":
+                    key = next((k for k, i in ids.items() if i == record.get("Id")), None)
+                    if key is None:
+                        errors = errors or [_err("ENTITY_IS_DELETED", "entity is deleted")]
+                else:
+                    key = f"created-{len(ids)}"
+                    ids[key] = f"{obj[:3]}{len(ids):015d}"
+                if errors:
+                    results.append({"id": None, "success": False, "errors": errors})
+                    continue
+                row = store.setdefault(key, {})
+                for name, value in fields.items():
+                    row[schema[name.lower()]["name"]] = value
+                results.append({"id": ids[key], "success": True, "errors": []})
+        return Response(200, results)
 
     def _upsert(self, obj: str, ext_field: str, body: dict[str, Any]) -> Response:
         records = body.get("records") or []
