@@ -1,5 +1,7 @@
 -- A dense spine: one row per account and day from the account's creation (or the
--- history start) to the as-of day (exclusive). Rolling windows need dense days.
+-- history start) to the last day that has started before plg_as_of (the as-of day,
+-- partial, unless plg_as_of is midnight; macros/plg_intraday.sql). Rolling windows need
+-- dense days, and a run minutes after events sees them on today's row.
 
 with accounts as (
     select * from {{ ref('stg_app__accounts') }}
@@ -12,7 +14,7 @@ bounds as (
 ),
 
 days as (
-    {{ day_series('(select first_day from bounds)', plg_as_of_date()) }}
+    {{ day_series('(select first_day from bounds)', plg_day_spine_end()) }}
 ),
 
 final as (

@@ -14,7 +14,10 @@
 --   points = least(cap_points, points_per_unit * units_in_window / unit_size)
 -- where units_in_window sums the units on days (day - window_days, day].
 -- Event signals count events (from int_user_event_daily, before the as-of time); usage
--- signals sum a metered metric (from stg_app__usage_daily, complete days only).
+-- signals sum a metered metric (from stg_app__usage_daily, up to the as-of day: today's
+-- row, when the app already wrote one, counts as it stands).
+-- The last day is the as-of day so far (macros/plg_intraday.sql); its row grows during
+-- the day and every incremental run recomputes it.
 
 -- Incremental: days from the newest built day minus the lookback are recomputed, or from
 -- the oldest day that received events since this model's newest receipt (last_received_at,
@@ -73,7 +76,7 @@ usage_units as (
     inner join signals
         on signals.source_type = 'usage'
         and usage.metric = signals.source_name
-    where usage.usage_date < {{ plg_as_of_date() }}
+    where usage.usage_date <= {{ plg_last_day() }}
     {% if is_incremental() %}
       and usage.usage_date >= {{ start }}
     {% endif %}

@@ -73,7 +73,8 @@ dated as (
         *,
         cast(activity_at as date) as activity_date
     from timed
-    where 1 = 1
+    -- events up to plg_as_of: the as-of day is partial and recomputed on every run
+    where activity_at < {{ plg_as_of() }}
     {{ plg_history_filter('cast(activity_at as date)') }}
 ),
 

@@ -1,6 +1,9 @@
 -- One row per signal occurrence in the last plg_signal_event_lookback_days days, for
 -- event-style syncs (Customer.io events, Slack alerts): pql_reached, became_at_risk,
--- recovered, limit_approaching, limit_reached. Every value is fixed at the moment the
+-- recovered, limit_approaching, limit_reached, and the conversions journeys exit on
+-- (issue 18): converted (a free or trialing subscription became paid), plan_upgraded (a
+-- higher plan), limit_resolved (a plan or seat expansion of an account that hit a paywall
+-- in the plg_signal_event_lookback_days days before it, after which no limit is near). Every value is fixed at the moment the
 -- signal happened, and sync_key is derived from (account, signal, day), so the row never
 -- changes and a resend carries the same event id.
 -- The event is attached to the account's primary contact: its billing owner
@@ -31,6 +34,10 @@ pql_signals as (
     select * from {{ ref('plg_pql_signals') }}
 ),
 
+pql_crossings as (
+    select * from {{ ref('int_account_pql_crossings') }}
+),
+
 churn as (
     select * from {{ ref('account_churn_risk') }}
 ),
@@ -41,6 +48,17 @@ limits as (
 
 usage as (
     select * from {{ ref('stg_app__usage_daily') }}
+),
+
+user_events as (
+    select * from {{ ref('int_user_event_daily') }}
+),
+
+changes as (
+    select * from {{ ref('int_subscription_changes') }}
+    where changed_at >= cast({{ plg_event_window_start() }} as {{ dbt.type_timestamp() }})
+      and changed_at < {{ plg_as_of() }}
+      and previous_status is not null
 ),
 
 primary_contact as (
@@ -83,13 +101,15 @@ pql_events as (
     select
         pql_days.account_id,
         'pql_reached' as event_name,
-        cast(pql_days.day as {{ dbt.type_timestamp() }}) as occurred_at,
+        pql_crossings.crossed_at as occurred_at,
         cast(null as {{ dbt.type_string() }}) as limit_key,
         pql_days.pql_score as score,
         pql_reason_text.reason
     from pql_days
     inner join pql_scores
         on pql_days.account_id = pql_scores.account_id and pql_scores.is_pql_eligible
+    inner join pql_crossings
+        on pql_days.account_id = pql_crossings.account_id and pql_days.day = pql_crossings.day
     left join pql_reason_text
         on pql_days.account_id = pql_reason_text.account_id and pql_days.day = pql_reason_text.day
     where pql_days.is_crossing_day
@@ -138,7 +158,7 @@ cycle_usage as (
         on usage.account_id = limits.account_id
         and usage.metric = limits.limit_key
         and usage.usage_date >= cast(limits.usage_cycle_start_at as date)
-        and usage.usage_date < {{ plg_as_of_date() }}
+        and usage.usage_date <= {{ plg_last_day() }}
     where limits.aggregation = 'cycle_sum'
 ),
 
@@ -173,7 +193,67 @@ limit_events as (
     where crossed_on >= {{ plg_event_window_start() }}
 ),
 
+-- conversions: the first qualifying change of the day per account and event
+conversion_changes as (
+    select
+        account_id,
+        'converted' as event_name,
+        changed_at,
+        plan,
+        previous_plan,
+        mrr
+    from changes
+    where status in ('active', 'past_due')
+      and coalesce(mrr, 0) > 0
+      and (previous_plan in {{ in_list(var('plg_pql_eligible_plans')) }}
+           or previous_status in {{ in_list(var('plg_pql_eligible_statuses')) }}
+           or coalesce(previous_mrr, 0) = 0)
+    union all
+    select account_id, 'plan_upgraded', changed_at, plan, previous_plan, mrr
+    from changes
+    where change_kind = 'expansion'
+      and plan <> previous_plan
+    union all
+    select changes.account_id, 'limit_resolved', changes.changed_at, changes.plan, changes.previous_plan, changes.mrr
+    from changes
+    inner join accounts on accounts.account_id = changes.account_id
+    where changes.change_kind = 'expansion'
+      and accounts.limit_status = 'ok'
+      and exists (
+          select 1
+          from user_events
+          where user_events.account_id = changes.account_id
+            and user_events.event_name in {{ in_list(var('plg_paywall_events')) }}
+            and user_events.first_occurred_at < changes.changed_at
+            and user_events.activity_date >= {{ date_add_days('cast(changes.changed_at as date)', -1 * var('plg_signal_event_lookback_days')) }}
+      )
+),
+
+first_conversions as (
+    select
+        *,
+        row_number() over (
+            partition by account_id, event_name, cast(changed_at as date) order by changed_at
+        ) as occurrence
+    from conversion_changes
+),
+
+conversion_events as (
+    select
+        account_id,
+        event_name,
+        changed_at as occurred_at,
+        cast(null as {{ dbt.type_string() }}) as limit_key,
+        cast(mrr as {{ plg_type_double() }}) as score,
+        {{ dbt.concat(["coalesce(previous_plan, '?')", "' -> '", "coalesce(plan, '?')",
+                       "', MRR '", "cast(cast(round(coalesce(mrr, 0), 0) as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ ")"]) }} as reason
+    from first_conversions
+    where occurrence = 1
+),
+
 occurrences as (
+    select * from conversion_events
+    union all
     select * from pql_events
     union all
     select * from risk_events

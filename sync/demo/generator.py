@@ -920,7 +920,9 @@ _FINAL_STEPS = [
             when segment = 'trial' then 'marketingqualifiedlead'
             else 'customer'
         end as property_lifecyclestage,
+        -- self-serve leads (free, trial) have no owner yet: the handoff assigns one
         case when segment = 'enterprise' then 44023300
+             when segment in ('free', 'trial') then null
              else 44023296 + (hash(n, 'owner') % 4)::int end as property_hubspot_owner_id,
         _t0() - to_days(floor(_u('crm_upd', n) * 30)::int) as property_hs_lastmodifieddate,
         account_id as property_plg_account_id

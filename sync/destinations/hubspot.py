@@ -1,4 +1,5 @@
-"""HubSpot CRM v3: batch upsert of `companies` and `contacts` by a unique id property.
+"""HubSpot CRM v3: batch upsert of `companies`, `contacts`, `deals` and `tasks` by a unique
+id property; deals and tasks are then associated with their company (issue 18).
 
 Every property value is sent as a string, as HubSpot's published CRM v3 schema types
 `SimplePublicObjectBatchInputUpsert.properties` (tests/contracts/hubspot/): numbers as plain
@@ -13,7 +14,8 @@ sync model needs, idempotently.
 
 Size (~440 lines): one vendor's whole surface in one module, as CONTRIBUTING.md asks of a
 destination: value formatting per property type, the 207 multi-status parser and the
-property `setup()` share the portal's property definitions, so they stay together.
+property `setup()` share the portal's property definitions, so they stay together. The
+association step of deals/tasks lives in `sync/destinations/hubspot_associations.py`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from sync.destinations._values import (
     split_fields,
 )
 from sync.destinations.base import Destination, DestinationOptions, SyncSpec, register
+from sync.destinations.hubspot_associations import HubSpotAssociation, associate
 from sync.errors import DestinationError
 from sync.http import (
     BatchRejected,
@@ -97,6 +100,14 @@ class HubSpotSyncOptions(BaseModel):
     property_group: str = "plg_signals"
     property_group_label: str = "PLG signals"
     enum_options: dict[str, list[str]] = Field(default_factory=dict)
+    # property -> {model value -> HubSpot value}, e.g. dealstage: {open: qualifiedtobuy,
+    # won: closedwon, lost: closedlost}; a value not in the map is sent as it is.
+    value_map: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # properties set to the same value on every record, e.g. pipeline: default
+    constants: dict[str, str] = Field(default_factory=dict)
+    # deals/tasks: associate each upserted record with its company, found by a unique
+    # company property (default plg_account_id) whose value is in a column of the model
+    associate: HubSpotAssociation | None = None
 
 
 # SQL type (prefix, lower case) -> HubSpot (type, fieldType).
@@ -137,7 +148,7 @@ class HubSpot(Destination):
     type_name: ClassVar[str] = "hubspot"
     Options: ClassVar[type[DestinationOptions]] = HubSpotOptions
     SyncOptions: ClassVar[type[BaseModel]] = HubSpotSyncOptions
-    objects: ClassVar[frozenset[str]] = frozenset({"companies", "contacts"})
+    objects: ClassVar[frozenset[str]] = frozenset({"companies", "contacts", "deals", "tasks"})
     modes: ClassVar[frozenset[str]] = frozenset({"upsert"})
 
     options: HubSpotOptions
@@ -171,6 +182,14 @@ class HubSpot(Destination):
             )
         elif columns and next(iter(sync.identifier.values())) not in columns:
             problems.append(f"identifier column is not in model {sync.model}")
+        try:
+            assoc = self.sync_options(sync).associate
+        except ValidationError:
+            assoc = None
+        if assoc is not None and columns and assoc.column not in columns:
+            problems.append(
+                f"options.associate.column {assoc.column!r} is not in model {sync.model}"
+            )
         if sync.on_remove == "delete":
             problems.append(
                 "on_remove: delete is not supported for HubSpot (CRM records are not deleted "
@@ -210,6 +229,7 @@ class HubSpot(Destination):
         definitions = self._definitions(sync.object)
         outcomes: list[Outcome] = []
         items: list[Item] = []
+        targets: dict[str, str] = {}  # record key -> the company's unique property value
         for change in changes:
             if change.op == "remove" and sync.on_remove != "unset":
                 outcomes.append(Outcome.success(change.key))
@@ -221,6 +241,21 @@ class HubSpot(Destination):
                     raise BadValue(f"id property {id_property!r} is empty")
                 if change.op == "remove":
                     attrs = dict.fromkeys(attrs)
+                else:
+                    attrs = {**opts.constants, **attrs}
+                for name, mapping in opts.value_map.items():
+                    if name in attrs and attrs[name] is not None:
+                        attrs[name] = mapping.get(str(attrs[name]), attrs[name])
+                if opts.associate is not None:
+                    target = change.fields.get(opts.associate.column)
+                    if change.op != "remove" and target in (None, ""):
+                        raise BadValue(
+                            f"column {opts.associate.column!r} is empty: no "
+                            f"{opts.associate.to_object} to associate the record with"
+                        )
+                    targets[change.key] = str(target)
+                    # echoed in the upsert result, which is how the record id is found
+                    attrs[id_property] = id_value
                 properties = {
                     name: _format(name, value, definitions.get(name), opts.enum_options.get(name))
                     for name, value in attrs.items()
@@ -242,11 +277,18 @@ class HubSpot(Destination):
         )
 
         def send_batch(batch: Sequence[Item]) -> list[Outcome]:
-            return self._send_batch(sync.object, batch)
+            results: dict[str, str] = {}
+            sent = self._send_batch(sync.object, batch, results)
+            if opts.associate is None:
+                return sent
+            return associate(self._http, sync.object, opts.associate, sent, results, targets)
 
         return outcomes + deliver(self._http, batches, send_batch)
 
-    def _send_batch(self, object_type: str, batch: Sequence[Item]) -> list[Outcome]:
+    def _send_batch(
+        self, object_type: str, batch: Sequence[Item], record_ids: dict[str, str] | None = None
+    ) -> list[Outcome]:
+        """Upsert one batch; `record_ids` collects id-property value -> HubSpot record id."""
         response = self._http.request(
             "POST",
             f"/crm/v3/objects/{object_type}/batch/upsert",
@@ -260,6 +302,13 @@ class HubSpot(Destination):
             reason = f"HubSpot answered HTTP {status}: {body_excerpt(response)}"
             return [permanent(item.key, f"http_{status}", reason) for item in batch]
         body = response_json(response)
+        if record_ids is not None and isinstance(body, dict):
+            for result in body.get("results") or []:
+                props = result.get("properties") if isinstance(result, dict) else None
+                if isinstance(props, dict) and result.get("id") is not None:
+                    for item in batch:
+                        if str(props.get(item.payload["idProperty"], "")) == item.payload["id"]:
+                            record_ids[item.key] = str(result["id"])
         if isinstance(body, dict) and str(body.get("status", "")).lower() == "error":
             # HTTP 200 with an error body applied nothing: resend, never checkpoint it.
             reason = f"HubSpot answered HTTP {status} with an error: {_error_message(body)}"
@@ -323,7 +372,13 @@ class HubSpot(Destination):
 
         existing = self._definitions(object_type, refresh=True)
         wanted: dict[str, str] = {}
-        for column, sql_type in columns.items():
+        fields = getattr(sync, "fields", None)  # destination property -> model column
+        if fields:
+            wanted[id_property] = columns.get(id_column, "")
+            for name, column in fields.items():
+                if name not in opts.value_map and name not in opts.constants:
+                    wanted[name] = columns.get(column, "")
+        for column, sql_type in ({} if fields else columns).items():
             if column in SYNC_COLUMNS:
                 continue
             wanted[id_property if column == id_column else column] = sql_type

@@ -35,6 +35,7 @@ from sync.destinations._values import (
     split_fields,
 )
 from sync.destinations.base import Destination, DestinationOptions, SyncSpec, register
+from sync.destinations.salesforce_matched import send_matched
 from sync.errors import DestinationError
 from sync.http import (
     BatchRejected,
@@ -82,6 +83,19 @@ class SalesforceOptions(DestinationOptions, PacingOptions):
         return self
 
 
+class SalesforceReference(BaseModel):
+    """A lookup by the parent's external id (`"Account": {"PLG_Account_Id__c": "acct_1"}`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str  # the parent sObject, e.g. Account
+    field: str  # its external id field, e.g. PLG_Account_Id__c
+    column: str  # the model column holding the value
+    # set the lookup's Id field (e.g. WhatId of a Task, a polymorphic lookup) from a query
+    # of the parent instead of the nested external-id form; needs match_by_query
+    id_field: str | None = None
+
+
 class SalesforceSyncOptions(BaseModel):
     """Per-sync `options:`."""
 
@@ -89,6 +103,18 @@ class SalesforceSyncOptions(BaseModel):
 
     # model column -> Salesforce field API name, where they differ (names are case-insensitive)
     field_map: dict[str, str] = Field(default_factory=dict)
+    # Salesforce field -> {model value -> Salesforce value}, e.g. StageName: {open:
+    # Qualification, won: Closed Won, lost: Closed Lost}; other values are sent as they are
+    value_map: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Salesforce Date fields fed from a timestamp column (sent as YYYY-MM-DD), e.g. CloseDate
+    date_fields: list[str] = Field(default_factory=list)
+    # lookups set by the parent's external id (issue 18): relationship name -> parent, e.g.
+    # Account: {type: Account, field: PLG_Account_Id__c, column: plg_account_id} puts an
+    # Opportunity on the Account whose PLG_Account_Id__c is the row's plg_account_id
+    references: dict[str, SalesforceReference] = Field(default_factory=dict)
+    # the identifier is a plain custom field, not an External ID (Task, Event): find existing
+    # records with a query, then update them by Id or create them (salesforce_matched.py)
+    match_by_query: bool = False
 
 
 def salesforce_type(sql_type: str) -> str:
@@ -112,7 +138,9 @@ class Salesforce(Destination):
     type_name: ClassVar[str] = "salesforce"
     Options: ClassVar[type[DestinationOptions]] = SalesforceOptions
     SyncOptions: ClassVar[type[BaseModel]] = SalesforceSyncOptions
-    objects: ClassVar[frozenset[str]] = frozenset({"Account", "Contact", "Lead", "Opportunity"})
+    objects: ClassVar[frozenset[str]] = frozenset(
+        {"Account", "Contact", "Lead", "Opportunity", "Task"}
+    )
     modes: ClassVar[frozenset[str]] = frozenset({"upsert"})
 
     options: SalesforceOptions
@@ -268,15 +296,20 @@ class Salesforce(Destination):
                 f"create field {obj}.{ext_field} as Text(255) with 'External ID' and 'Unique' "
                 "checked"
             )
-        elif not ext.get("externalId"):
+        elif not ext.get("externalId") and not opts.match_by_query:
             actions.append(f"edit field {obj}.{ext_field}: check 'External ID' (and 'Unique')")
         id_column = sync.identifier[ext_field]
         enums = {
             str(c).lower(): [str(v) for v in values]
             for c, values in (getattr(sync, "enumerations", None) or {}).items()
         }
+        mapped = getattr(sync, "fields", None)  # destination field -> column, when configured
+        sent = set(mapped.values()) if mapped else set(columns)
+        reference_columns = {r.column for r in opts.references.values()}
         for column, sql_type in columns.items():
-            if column in SYNC_COLUMNS or column == id_column:
+            if column in SYNC_COLUMNS or column == id_column or column not in sent:
+                continue
+            if column in reference_columns and column not in opts.field_map:
                 continue
             name = opts.field_map.get(column, column)
             found = fields.get(name.lower())
@@ -324,6 +357,7 @@ class Salesforce(Destination):
         outcomes: list[Outcome] = []
         items: list[Item] = []
         deletes: list[tuple[str, str]] = []
+        parents: dict[str, dict[str, str]] = {}  # key -> {lookup id field -> parent value}
         for change in changes:
             if change.op == "remove" and sync.on_remove == "ignore":
                 outcomes.append(Outcome.success(change.key))
@@ -340,12 +374,46 @@ class Salesforce(Destination):
                     attrs = dict.fromkeys(attrs)
                 record: dict[str, Any] = {"attributes": {"type": sync.object}}
                 record[ext_field] = str(ext_value)
+                reference_columns = {r.column for r in opts.references.values()}
                 for column, value in attrs.items():
-                    record[opts.field_map.get(column, column)] = _value(column, value)
+                    name = opts.field_map.get(column, column)
+                    if column in reference_columns and name == column:
+                        continue  # only the lookup carries it
+                    if name in opts.value_map and value is not None:
+                        value = opts.value_map[name].get(str(value), value)
+                    if name in opts.date_fields and isinstance(value, datetime):
+                        value = value.date()
+                    record[name] = _value(column, value)
+                for relationship, ref in opts.references.items():
+                    parent = change.fields.get(ref.column)
+                    if change.op != "remove":
+                        if parent in (None, ""):
+                            raise BadValue(f"column {ref.column!r} is empty: no {ref.type} to link")
+                        if ref.id_field:
+                            parents.setdefault(change.key, {})[ref.id_field] = str(parent)
+                            continue
+                        record[relationship] = {
+                            "attributes": {"type": ref.type},
+                            ref.field: str(parent),
+                        }
             except BadValue as exc:
                 outcomes.append(permanent(change.key, "invalid_value", str(exc)))
                 continue
             items.append(make_item(change.key, record))
+        if opts.match_by_query:
+            lookups = {
+                r.id_field: (r.type, r.field, r.column)
+                for r in opts.references.values()
+                if r.id_field
+            }
+
+            def send_matched_batch(batch: Sequence[Item]) -> list[Outcome]:
+                return send_matched(
+                    self._api, self._base(), sync.object, ext_field, batch, lookups, parents
+                )
+
+            batches = pack(items, max_count=MAX_RECORDS, max_bytes=50_000_000)
+            return outcomes + deliver(self._http, batches, send_matched_batch)
         path = f"{self._base()}/composite/sobjects/{sync.object}/{ext_field}"
         batches = pack(
             items, max_count=min(sync.batch_size or MAX_RECORDS, MAX_RECORDS), max_bytes=50_000_000

@@ -4,6 +4,11 @@ Only `add` changes post (a signal that changed or left the model is not news); e
 account MRR is below the sync's `mrr_threshold` are acknowledged without posting. The webhook
 URL is a secret: it is registered for redaction and never appears in a message we build.
 Pacing is 1 message per second per webhook, as Slack documents; 429 Retry-After is honoured.
+
+Routing (issue 18): the destination's `routes` map a route value (a segment, plan, MRR band
+or owner: whatever the sync's `route_column` holds) to its own webhook, each a secret from
+an env var; a value without a route goes to `webhook_url`. Each webhook is paced on its own.
+With `format: handoff` the message is the handoff layout of `slack_handoff.py`.
 """
 
 from __future__ import annotations
@@ -12,13 +17,14 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sync.destinations._values import BadValue, as_utc, check_finite
 from sync.destinations.base import Destination, DestinationOptions, SyncSpec, register
+from sync.destinations.slack_handoff import build_handoff_message
 from sync.errors import DestinationError
 from sync.http import (
     HttpClient,
@@ -40,6 +46,8 @@ class SlackOptions(DestinationOptions, PacingOptions):
     """The `destinations:` entry: the webhook URL (a secret) and pacing."""
 
     webhook_url: Secret
+    # route value -> webhook of that channel, e.g. {smb: {env: SLACK_WEBHOOK_SMB}}
+    routes: dict[str, Secret] = Field(default_factory=dict)
     requests_per_second: float = Field(1.0, gt=0)
     burst: int = Field(1, ge=1)
     max_in_flight: int = Field(1, ge=1, le=4)
@@ -59,6 +67,11 @@ class SlackSyncOptions(BaseModel):
     user_column: str | None = "user_email"
     link_columns: list[str] = Field(default_factory=list)
     title: str = "New product signal"
+    route_column: str | None = None  # the column whose value picks a `routes` webhook
+    format: Literal["signal", "handoff"] = "signal"
+    # handoff: link to the CRM record, `{column}` filled from the row, e.g.
+    # https://app.hubspot.com/contacts/12345/company/{crm_company_id}
+    crm_url_template: str | None = None
 
 
 @register
@@ -73,16 +86,23 @@ class Slack(Destination):
 
     def __init__(self, name: str, options: DestinationOptions) -> None:
         super().__init__(name, options)
-        url = register_secret(self.options.webhook_url)
+        self._http, self._path = self._webhook(self.options.webhook_url)
+        self._routes = {
+            route: self._webhook(secret) for route, secret in self.options.routes.items()
+        }
+
+    def _webhook(self, secret: Secret) -> tuple[HttpClient, str]:
+        """A client and path for one webhook URL (its own pacing gate: 1 message/s each)."""
+        url = register_secret(secret)
         parsed = httpx.URL(url)
         register_secret(parsed.path)  # the path alone is the credential
-        self._path = parsed.raw_path.decode()
-        self._http = HttpClient(
+        client = HttpClient(
             describe_url(parsed),
             pacing=self.options,
             stats=self.stats,
             limit_key=f"slack:{hashlib.sha256(url.encode()).hexdigest()[:12]}",
         )
+        return client, parsed.raw_path.decode()
 
     def validate_sync(self, sync: SyncSpec, columns: Mapping[str, str]) -> list[str]:
         problems = super().validate_sync(sync, columns)
@@ -90,7 +110,11 @@ class Slack(Destination):
             opts = self.sync_options(sync)
         except ValidationError as exc:
             return [*problems, f"options: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"]
-        needed = [opts.mrr_column, opts.account_column, opts.signal_column, *opts.link_columns]
+        needed = [opts.mrr_column, *opts.link_columns]
+        if opts.format == "signal":
+            needed += [opts.account_column, opts.signal_column]
+        if opts.route_column:
+            needed.append(opts.route_column)
         for column in needed:
             if columns and column not in columns:
                 problems.append(f"column {column!r} (see options) is not in model {sync.model}")
@@ -99,7 +123,7 @@ class Slack(Destination):
     def send(self, sync: SyncSpec, changes: Sequence[Change]) -> list[Outcome]:
         opts = self.sync_options(sync)
         outcomes: list[Outcome] = []
-        items: list[Item] = []
+        items: dict[str | None, list[Item]] = {}
         skipped = 0
         for change in changes:
             if change.op != "add":
@@ -111,19 +135,34 @@ class Slack(Destination):
                     skipped += 1
                     outcomes.append(Outcome.success(change.key))
                     continue
-                message = build_message(opts, change.fields, mrr)
+                if opts.format == "handoff":
+                    message = build_handoff_message(change.fields, mrr, opts.crm_url_template)
+                else:
+                    message = build_message(opts, change.fields, mrr)
             except BadValue as exc:
                 outcomes.append(permanent(change.key, "invalid_value", str(exc)))
                 continue
-            items.append(make_item(change.key, message))
+            route = str(change.fields.get(opts.route_column)) if opts.route_column else None
+            items.setdefault(route if route in self._routes else None, []).append(
+                make_item(change.key, message)
+            )
         self.stats.extra["skipped_below_threshold"] = (
             self.stats.extra.get("skipped_below_threshold", 0) + skipped
         )
-        return outcomes + deliver(self._http, [[item] for item in items], self._post)
+        for route, routed in items.items():
+            http, path = self._routes[route] if route is not None else (self._http, self._path)
 
-    def _post(self, batch: Sequence[Item]) -> list[Outcome]:
+            def post(
+                batch: Sequence[Item], http: HttpClient = http, path: str = path
+            ) -> list[Outcome]:
+                return self._post(http, path, batch)
+
+            outcomes += deliver(http, [[item] for item in routed], post)
+        return outcomes
+
+    def _post(self, http: HttpClient, path: str, batch: Sequence[Item]) -> list[Outcome]:
         (item,) = batch
-        response = self._http.request("POST", self._path, json_body=item.payload)
+        response = http.request("POST", path, json_body=item.payload)
         status = response.status_code
         if status == 200:
             return [Outcome.success(item.key)]
@@ -137,6 +176,8 @@ class Slack(Destination):
 
     def close(self) -> None:
         self._http.close()
+        for http, _ in self._routes.values():
+            http.close()
 
 
 def _number(column: str, value: Any) -> float:

@@ -1,7 +1,20 @@
-"""HubSpot CRM v3 stand-in: batch upsert, property definitions and groups.
+"""HubSpot CRM v3 stand-in: batch upsert, batch read by a unique property, default
+associations (v4), property definitions and groups.
 
 State a test can read: `records[object_type][id_value] -> properties` (contacts keyed by
-lower-cased email), `properties[object_type][name] -> definition`, `groups[object_type]`.
+lower-cased email), `record_ids[object_type][id_value] -> HubSpot record id` (stable, as
+HubSpot's `hs_object_id`), `associations` (a set of (from type, from id, to type, to id)),
+`properties[object_type][name] -> definition`, `groups[object_type]`.
+
+Deals and tasks carry HubSpot's built-in properties as its CRM docs list them (checked
+2026-11-29): deals `dealname`, `amount`, `dealstage` (the default pipeline's stage ids),
+`pipeline`, `closedate`, `hubspot_owner_id`, `description`; tasks `hs_task_subject`,
+`hs_task_body`, `hs_task_status` (NOT_STARTED, IN_PROGRESS, WAITING, COMPLETED, DEFERRED),
+`hs_task_priority` (LOW, MEDIUM, HIGH), `hs_timestamp` (required: the due date),
+`hubspot_owner_id`. Batch read: `POST /crm/v3/objects/{objectType}/batch/read` with
+`idProperty` (`BatchReadInputSimplePublicObjectId`); associations: `POST
+/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/associate/default` with
+`inputs: [{from: {id}, to: {id}}]` (`BatchResponsePublicDefaultAssociation`).
 
 Answers in the shapes of HubSpot's published CRM v3 schemas (tests/contracts/hubspot/):
 200 `BatchResponseSimplePublicUpsertObject`, 207 `...WithErrors` whose `StandardError`s name
@@ -34,6 +47,15 @@ UPSERT = re.compile(r"^/crm/v3/objects/(\w+)/batch/upsert$")
 PROPS = re.compile(r"^/crm/v3/properties/(\w+)$")
 PROP = re.compile(r"^/crm/v3/properties/(\w+)/(\w+)$")
 GROUPS = re.compile(r"^/crm/v3/properties/(\w+)/groups$")
+READ = re.compile(r"^/crm/v3/objects/(\w+)/batch/read$")
+ASSOCIATE = re.compile(r"^/crm/v4/associations/(\w+)/(\w+)/batch/associate/default$")
+DEAL_STAGES = ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
+               "decisionmakerboughtin", "contractsent", "closedwon", "closedlost"]  # fmt: skip
+TASK_STATUSES = ["NOT_STARTED", "IN_PROGRESS", "WAITING", "COMPLETED", "DEFERRED"]
+
+
+def _options(values: list[str]) -> list[dict[str, Any]]:
+    return [{"value": v, "label": v} for v in values]
 
 
 def _prop(name: str, type_: str = "string", field_type: str = "text", **kw: Any) -> dict[str, Any]:
@@ -48,7 +70,39 @@ class HubSpotStandIn(StandIn):
         self.token = token
         self.ids = itertools.count(1001)
         self.properties: dict[str, dict[str, dict[str, Any]]] = {
-            "companies": {p["name"]: p for p in [_prop("name"), _prop("domain")]},
+            "companies": {
+                p["name"]: p for p in [_prop("name"), _prop("domain"), _prop("hubspot_owner_id")]
+            },
+            "deals": {
+                p["name"]: p
+                for p in [
+                    _prop("dealname"),
+                    _prop("amount", "number", "number"),
+                    _prop("dealstage", "enumeration", "radio", options=_options(DEAL_STAGES)),
+                    _prop("pipeline", "enumeration", "select", options=_options(["default"])),
+                    _prop("closedate", "datetime", "date"),
+                    _prop("hubspot_owner_id"),
+                    _prop("description", "string", "textarea"),
+                ]
+            },
+            "tasks": {
+                p["name"]: p
+                for p in [
+                    _prop("hs_task_subject"),
+                    _prop("hs_task_body", "string", "html"),
+                    _prop(
+                        "hs_task_status", "enumeration", "select", options=_options(TASK_STATUSES)
+                    ),
+                    _prop(
+                        "hs_task_priority",
+                        "enumeration",
+                        "select",
+                        options=_options(["LOW", "MEDIUM", "HIGH"]),
+                    ),
+                    _prop("hs_timestamp", "datetime", "date"),
+                    _prop("hubspot_owner_id"),
+                ]
+            },
             "contacts": {
                 p["name"]: p
                 for p in [
@@ -63,8 +117,10 @@ class HubSpotStandIn(StandIn):
                 ]
             },
         }
-        self.groups: dict[str, set[str]] = {"companies": {"info"}, "contacts": {"info"}}
-        self.records: dict[str, dict[str, dict[str, Any]]] = {"companies": {}, "contacts": {}}
+        self.groups: dict[str, set[str]] = {t: {"info"} for t in self.properties}
+        self.records: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in self.properties}
+        self.record_ids: dict[str, dict[str, str]] = {t: {} for t in self.properties}
+        self.associations: set[tuple[str, str, str, str]] = set()
         # Levers. `strict_schema`: refuse bodies that break HubSpot's published schemas (400,
         # as HubSpot answers an input it cannot read). `reject_ids`: id values refused with a
         # VALIDATION_ERROR. `error_context`: what a 207 error names: "ids" (the input's id),
@@ -99,6 +155,10 @@ class HubSpotStandIn(StandIn):
         path = request.path
         if m := UPSERT.match(path):
             return self._upsert(m.group(1), request.json())
+        if m := READ.match(path):
+            return self._read(m.group(1), request.json())
+        if m := ASSOCIATE.match(path):
+            return self._associate(m.group(1), m.group(2), request.json())
         if (m := GROUPS.match(path)) and request.method == "GET":
             return Response(
                 200, {"results": [{"name": g} for g in sorted(self.groups[m.group(1)])]}
@@ -198,8 +258,9 @@ class HubSpotStandIn(StandIn):
                         record.pop(name, None)
                     else:
                         record[name] = value
+                record_id = self.record_ids[object_type].setdefault(key, str(next(self.ids)))
                 result = {
-                    "id": str(next(self.ids)),
+                    "id": record_id,
                     "properties": {k: str(v) for k, v in record.items()},
                     "createdAt": NOW,
                     "updatedAt": NOW,
@@ -213,6 +274,66 @@ class HubSpotStandIn(StandIn):
         if errors:
             return Response(207, {**answer, "numErrors": len(errors), "errors": errors})
         return Response(200, answer)
+
+    def _read(self, object_type: str, body: dict[str, Any]) -> Response:
+        id_prop = body.get("idProperty") or "hs_object_id"
+        results, errors = [], []
+        with self.lock:
+            for entry in body.get("inputs") or []:
+                value = str(entry.get("id"))
+                key = value.lower() if id_prop == "email" else value
+                record = self.records[object_type].get(key)
+                if record is None or id_prop not in (self.properties[object_type]):
+                    errors.append(
+                        {
+                            "status": "error",
+                            "category": "OBJECT_NOT_FOUND",
+                            "message": f"Could not get some {object_type} objects",
+                            "context": {"ids": [value]},
+                        }
+                    )
+                    continue
+                wanted = body.get("properties") or []
+                results.append(
+                    {
+                        "id": self.record_ids[object_type][key],
+                        "properties": {k: record.get(k) for k in wanted if k in record},
+                    }
+                )
+        if errors:
+            return Response(
+                207,
+                {
+                    "status": "COMPLETE",
+                    "results": results,
+                    "errors": errors,
+                    "numErrors": len(errors),
+                },
+            )
+        return Response(200, {"status": "COMPLETE", "results": results})
+
+    def _associate(self, from_type: str, to_type: str, body: dict[str, Any]) -> Response:
+        results = []
+        with self.lock:
+            known = {t: set(ids.values()) for t, ids in self.record_ids.items()}
+            for entry in body.get("inputs") or []:
+                frm, to = str(entry["from"]["id"]), str(entry["to"]["id"])
+                if frm not in known.get(from_type, set()) or to not in known.get(to_type, set()):
+                    return Response(
+                        400, _error("VALIDATION_ERROR", f"unknown object {frm} or {to}")
+                    )
+                self.associations.add((from_type, frm, to_type, to))
+                results.append(
+                    {
+                        "from": {"id": frm},
+                        "to": {"id": to},
+                        "associationSpec": {
+                            "associationCategory": "HUBSPOT_DEFINED",
+                            "associationTypeId": 341,
+                        },
+                    }
+                )
+        return Response(200, {"status": "COMPLETE", "results": results})
 
     def _check(
         self, object_type: str, id_prop: str, id_value: str, values: dict[str, Any]

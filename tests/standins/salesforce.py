@@ -1,10 +1,16 @@
 """Salesforce REST stand-in: OAuth token endpoint, describe, sObject Collections upsert.
 
 State a test can read: `records[sobject][external_id] -> fields` (field names as the schema
-spells them), `tokens` issued, `logins` count. Levers: `expire_tokens()`, `locked` (external id
--> how many more upserts fail with UNABLE_TO_LOCK_ROW), `request_limit_exceeded`,
-`reject_ids` (external ids refused per record). Bodies are checked against the sObject
-Collections schema written from the REST API Developer Guide (tests/contracts/salesforce/).
+spells them), `record_ids[sobject][external_id] -> Id` (stable), `tokens` issued, `logins` count.
+
+A lookup may be set by the parent's external id, as Salesforce's REST API documents for
+upserts ("relationship field": `"Account": {"attributes": {"type": "Account"},
+"PLG_Account_Id__c": "acct_1"}`): the stand-in resolves it to `AccountId` or answers the
+documented per-record error when no parent has that external id. Levers: `expire_tokens()`,
+`locked` (external id -> how many more upserts fail with UNABLE_TO_LOCK_ROW),
+`request_limit_exceeded`, `reject_ids` (external ids refused per record). Upsert bodies are
+checked against the sObject Collections schema written from the REST API Developer Guide
+(tests/contracts/salesforce/).
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from tests.standins.base import Request, Response, StandIn
 UPSERT = re.compile(r"^/services/data/v[\d.]+/composite/sobjects/(\w+)/(\w+)$")
 DESCRIBE = re.compile(r"^/services/data/v[\d.]+/sobjects/(\w+)/describe$")
 DELETE = re.compile(r"^/services/data/v[\d.]+/sobjects/(\w+)/(\w+)/([^/]+)$")
+COLLECTIONS = re.compile(r"^/services/data/v[\d.]+/composite/sobjects$")
+QUERY = re.compile(r"^/services/data/v[\d.]+/query$")
+SOQL_IN = re.compile(r"^SELECT Id, (\w+) FROM (\w+) WHERE (\w+) IN \((.*)\)$", re.S)
 
 DEFAULT_SCHEMA = {
     "Account": {
@@ -32,7 +41,44 @@ DEFAULT_SCHEMA = {
         "PLG_Plan__c": {"type": "string", "length": 40},
         "PLG_Is_PQL__c": {"type": "boolean"},
         "PLG_Last_Seen_At__c": {"type": "datetime"},
-    }
+        "OwnerId": {"type": "reference", "referenceTo": ["User"]},
+    },
+    # Opportunity's standard fields as its describe lists them, plus the handoff's custom ones
+    "Opportunity": {
+        "Id": {"type": "id", "updateable": False},
+        "Name": {"type": "string", "length": 120},
+        "StageName": {
+            "type": "picklist",
+            "picklistValues": ["Prospecting", "Qualification", "Closed Won", "Closed Lost"],
+        },
+        "CloseDate": {"type": "date"},
+        "Amount": {"type": "currency"},
+        "Type": {"type": "picklist", "picklistValues": ["New Business", "Existing Business"]},
+        "Description": {"type": "textarea", "length": 32000},
+        "OwnerId": {"type": "reference", "referenceTo": ["User"]},
+        "AccountId": {
+            "type": "reference",
+            "referenceTo": ["Account"],
+            "relationshipName": "Account",
+        },
+        "PLG_Deal_Id__c": {"type": "string", "length": 64, "externalId": True},
+        "PLG_Plan__c": {"type": "string", "length": 40},
+        "PLG_MRR__c": {"type": "double"},
+    },
+    # Task: WhatId is polymorphic (Account, Opportunity, ...); PLG_Task_Id__c is a plain
+    # custom text field, matched by query (activities have no External ID to upsert by)
+    "Task": {
+        "Id": {"type": "id", "updateable": False},
+        "Subject": {"type": "combobox", "length": 255},
+        "Description": {"type": "textarea", "length": 32000},
+        "Status": {"type": "picklist", "picklistValues": ["Not Started", "Completed"]},
+        "Priority": {"type": "picklist", "picklistValues": ["High", "Normal", "Low"]},
+        "ActivityDate": {"type": "date"},
+        "OwnerId": {"type": "reference", "referenceTo": ["User"]},
+        "WhatId": {"type": "reference", "referenceTo": ["Account", "Opportunity"]},
+        "PLG_Task_Id__c": {"type": "string", "length": 64},
+        "PLG_Outcome__c": {"type": "string", "length": 40},
+    },
 }
 
 
@@ -55,6 +101,7 @@ class SalesforceStandIn(StandIn):
             for obj, fields in DEFAULT_SCHEMA.items()
         }
         self.records: dict[str, dict[str, dict[str, Any]]] = {}
+        self.record_ids: dict[str, dict[str, str]] = {}
         self.tokens: set[str] = set()
         self.logins = 0
         self.locked: dict[str, int] = {}
@@ -88,6 +135,10 @@ class SalesforceStandIn(StandIn):
             if fields is None:
                 return Response(404, [{"errorCode": "NOT_FOUND", "message": "not found"}])
             return Response(200, {"name": m.group(1), "fields": list(fields.values())})
+        if QUERY.match(request.path) and request.method == "GET":
+            return self._query(request.query.get("q", [""])[0])
+        if COLLECTIONS.match(request.path) and request.method in ("POST", "PATCH"):
+            return self._collections(request.method, request.json())
         if (m := UPSERT.match(request.path)) and request.method == "PATCH":
             return self._upsert(m.group(1), m.group(2), request.json())
         if (m := DELETE.match(request.path)) and request.method == "DELETE":
@@ -131,6 +182,49 @@ class SalesforceStandIn(StandIn):
             200, {"access_token": token, "instance_url": self.url, "token_type": "Bearer"}
         )
 
+    def _query(self, soql: str) -> Response:
+        """The one SOQL shape the sync sends: SELECT Id, F FROM O WHERE F IN ('a', ...)."""
+        m = SOQL_IN.match(soql.strip())
+        if m is None or m.group(1) != m.group(3):
+            return Response(400, [{"errorCode": "MALFORMED_QUERY", "message": soql[:80]}])
+        field, obj = m.group(1), m.group(2)
+        wanted = set(re.findall(r"'((?:[^'\\]|\\.)*)'", m.group(4)))
+        records = []
+        with self.lock:
+            ids = self.record_ids.get(obj, {})
+            for key, row in self.records.get(obj, {}).items():
+                value = row.get(field, key if obj != "Task" else None)
+                if value in wanted:
+                    records.append({"attributes": {"type": obj}, "Id": ids[key], field: value})
+        return Response(200, {"totalSize": len(records), "done": True, "records": records})
+
+    def _collections(self, method: str, body: dict[str, Any]) -> Response:
+        """POST creates, PATCH updates by Id; one result per record, in order."""
+        results = []
+        with self.lock:
+            for record in body.get("records") or []:
+                obj = record.get("attributes", {}).get("type", "")
+                schema = {n.lower(): spec for n, spec in self.schema.get(obj, {}).items()}
+                fields = {k: v for k, v in record.items() if k not in ("attributes", "Id")}
+                errors = self._check(schema, fields)
+                store = self.records.setdefault(obj, {})
+                ids = self.record_ids.setdefault(obj, {})
+                if method == "PATCH":
+                    key = next((k for k, i in ids.items() if i == record.get("Id")), None)
+                    if key is None:
+                        errors = errors or [_err("ENTITY_IS_DELETED", "entity is deleted")]
+                else:
+                    key = f"created-{len(ids)}"
+                    ids[key] = f"{obj[:3]}{len(ids):015d}"
+                if errors:
+                    results.append({"id": None, "success": False, "errors": errors})
+                    continue
+                row = store.setdefault(key, {})
+                for name, value in fields.items():
+                    row[schema[name.lower()]["name"]] = value
+                results.append({"id": ids[key], "success": True, "errors": []})
+        return Response(200, results)
+
     def _upsert(self, obj: str, ext_field: str, body: dict[str, Any]) -> Response:
         found = fast_problems(SALESFORCE_UPSERT, body)
         if found:  # the guide: a request that is not well formed gets 400 as a whole
@@ -148,7 +242,7 @@ class SalesforceStandIn(StandIn):
         results = []
         with self.lock:
             store = self.records.setdefault(obj, {})
-            for index, record in enumerate(records):
+            for record in records:
                 ext_value = str(record.get(ext_field, ""))
                 errors = self._check(schema, record)
                 if not errors and self.locked.get(ext_value, 0) > 0:
@@ -163,13 +257,37 @@ class SalesforceStandIn(StandIn):
                     continue
                 created = ext_value not in store
                 row = store.setdefault(ext_value, {})
+                ids = self.record_ids.setdefault(obj, {})
+                record_id = ids.setdefault(ext_value, f"{obj[:3]}{len(ids):015d}")
                 for name, value in record.items():
-                    if name != "attributes":
+                    if name == "attributes":
+                        continue
+                    if isinstance(value, dict):  # a lookup by the parent's external id
+                        field, parent_id = self._parent(schema, name, value)
+                        row[field] = parent_id
+                    else:
                         row[schema[name.lower()]["name"]] = value
-                results.append(
-                    {"id": f"001{index:015d}", "success": True, "created": created, "errors": []}
-                )
+                results.append({"id": record_id, "success": True, "created": created, "errors": []})
         return Response(200, results)
+
+    def _parent(
+        self, schema: dict[str, dict[str, Any]], relationship: str, ref: dict[str, Any]
+    ) -> tuple[str, str | None]:
+        """(lookup field, parent Id or None) for `"Account": {"Ext__c": value}`."""
+        spec = next(
+            (
+                f
+                for f in schema.values()
+                if f.get("relationshipName", "").lower() == relationship.lower()
+            ),
+            None,
+        )
+        if spec is None:
+            return relationship, None
+        parent_type = spec["referenceTo"][0]
+        ext = {k: v for k, v in ref.items() if k != "attributes"}
+        (_field, value), *_ = ext.items()
+        return spec["name"], self.record_ids.get(parent_type, {}).get(str(value))
 
     def _check(
         self, schema: dict[str, dict[str, Any]], record: dict[str, Any]
@@ -177,6 +295,21 @@ class SalesforceStandIn(StandIn):
         errors = []
         for name, value in record.items():
             if name == "attributes":
+                continue
+            if isinstance(value, dict):
+                field, parent_id = self._parent(schema, name, value)
+                if field == name:
+                    errors.append(_err("INVALID_FIELD", f"No such relationship '{name}'", [name]))
+                elif parent_id is None:
+                    ext = {k: v for k, v in value.items() if k != "attributes"}
+                    (ext_field, ext_value), *_ = ext.items()
+                    errors.append(
+                        _err(
+                            "INVALID_FIELD",
+                            f"Foreign key external ID: {ext_value} not found for field "
+                            f"{ext_field} in entity {value.get('attributes', {}).get('type')}",
+                        )
+                    )
                 continue
             spec = schema.get(name.lower())
             if spec is None:

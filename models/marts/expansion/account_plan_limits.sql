@@ -25,7 +25,7 @@ active_users as (
 
 usage as (
     select * from {{ ref('stg_app__usage_daily') }}
-    where usage_date < {{ plg_as_of_date() }}
+    where usage_date <= {{ plg_last_day() }}
 ),
 
 paywall as (

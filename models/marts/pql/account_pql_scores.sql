@@ -21,6 +21,10 @@ score_days as (
     select * from {{ ref('account_pql_daily') }}
 ),
 
+crossing_times as (
+    select * from {{ ref('int_account_pql_crossings') }}
+),
+
 account_activity as (
     select * from {{ ref('int_account_daily_activity') }}
 ),
@@ -110,8 +114,8 @@ recent_activity as (
         sum(event_count) as events_7d,
         max(activity_date) as last_active_date
     from account_activity
-    where activity_date >= {{ plg_days_ago(var('plg_recent_activity_days')) }}
-      and activity_date < {{ plg_as_of_date() }}
+    where activity_date >= {{ plg_window_start_day(var('plg_recent_activity_days')) }}
+      and activity_date <= {{ plg_last_day() }}
     group by account_id
 ),
 
@@ -127,7 +131,7 @@ recent_users as (
                  then user_events.event_count else 0 end) as key_events_7d
     from user_events
     left join event_signal_names on user_events.event_name = event_signal_names.event_name
-    where user_events.activity_date >= {{ plg_days_ago(var('plg_recent_activity_days')) }}
+    where user_events.activity_date >= {{ plg_window_start_day(var('plg_recent_activity_days')) }}
       and user_events.first_occurred_at < {{ plg_as_of() }}
     group by user_events.account_id
 ),
@@ -157,9 +161,10 @@ final as (
             and current_score.pql_score >= {{ var('plg_pql_threshold') }},
             false
         ) as is_pql,
+        -- the moment of the event that crossed the threshold (int_account_pql_crossings)
         case when current_score.pql_score >= {{ var('plg_pql_threshold') }}
-             then cast(crossings.last_crossing_date as {{ dbt.type_timestamp() }}) end as pql_reached_at,
-        cast(crossings.first_pql_reached_date as {{ dbt.type_timestamp() }}) as first_pql_reached_at,
+             then last_crossing.crossed_at end as pql_reached_at,
+        first_crossing.crossed_at as first_pql_reached_at,
         coalesce(current_score.pql_score, 0) - coalesce(week_ago_score.pql_score, 0) as pql_score_change_7d,
         reasons.pql_reasons,
         reasons.top_signal_key,
@@ -173,6 +178,12 @@ final as (
     left join current_score on accounts.account_id = current_score.account_id
     left join week_ago_score on accounts.account_id = week_ago_score.account_id
     left join crossings on accounts.account_id = crossings.account_id
+    left join crossing_times as last_crossing
+        on crossings.account_id = last_crossing.account_id
+        and crossings.last_crossing_date = last_crossing.day
+    left join crossing_times as first_crossing
+        on crossings.account_id = first_crossing.account_id
+        and crossings.first_pql_reached_date = first_crossing.day
     left join reasons on accounts.account_id = reasons.account_id
     left join signal_summary on accounts.account_id = signal_summary.account_id
     left join recent_activity on accounts.account_id = recent_activity.account_id

@@ -1,0 +1,214 @@
+"""The handoff's CRM records at the destination level (issue 18), against the stand-ins:
+Salesforce Opportunities on the Account by the Account's external id, owners on Accounts,
+and HubSpot deals associated with their company.
+
+Shapes: Salesforce REST `composite/sobjects/{SObject}/{ExternalIdField}` upsert with a
+relationship set by the parent's external id (`"Account": {"attributes": {"type":
+"Account"}, "PLG_Account_Id__c": ...}`), as the REST API Developer Guide documents for
+upserts; HubSpot CRM v3 `objects/deals/batch/upsert` (`SimplePublicObjectBatchInputUpsert`,
+properties as strings), `objects/companies/batch/read` with `idProperty`, and v4
+`associations/deals/companies/batch/associate/default` (HubSpot-public-api-spec-collection,
+checked 2026-11-29).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from sync.destinations.hubspot import HubSpot
+from sync.destinations.salesforce import Salesforce
+from sync.records import Change
+from tests.destinations.conftest import CANARY, FAST
+from tests.standins.hubspot import HubSpotStandIn
+from tests.standins.salesforce import SalesforceStandIn
+from tests.standins.spec import Spec
+
+OPPORTUNITIES = Spec(
+    object="Opportunity",
+    identifier={"PLG_Deal_Id__c": "deal_external_id"},
+    options={
+        "field_map": {
+            "deal_name": "Name",
+            "deal_stage": "StageName",
+            "amount": "Amount",
+            "close_at": "CloseDate",
+            "crm_owner_id": "OwnerId",
+            "note": "Description",
+            "plan": "PLG_Plan__c",
+            "mrr": "PLG_MRR__c",
+        },
+        "value_map": {"StageName": {"open": "Qualification", "won": "Closed Won"}},
+        "date_fields": ["CloseDate"],
+        "references": {
+            "Account": {"type": "Account", "field": "PLG_Account_Id__c", "column": "plg_account_id"}
+        },
+    },
+)
+ACCOUNT_OWNERS = Spec(
+    object="Account",
+    identifier={"PLG_Account_Id__c": "plg_account_id"},
+    options={"field_map": {"crm_owner_id": "OwnerId"}},
+)
+
+
+def deal(key: str, account_id: str, stage: str = "open") -> Change:
+    row = {
+        "deal_external_id": key,
+        "plg_account_id": account_id,
+        "deal_name": f"{account_id} - PQL (free)",
+        "deal_stage": stage,
+        "amount": 6000.0,
+        "close_at": datetime(2027, 1, 30, 14, 5),
+        "crm_owner_id": "005000000000001",
+        "note": "Why: invited teammates (3 in 30 days, +30 pts) | Usage: ▁▂▅█",
+        "plan": "free",
+        "mrr": 0.0,
+    }
+    return Change("add", key, "h", row)
+
+
+@pytest.fixture
+def salesforce() -> SalesforceStandIn:
+    with SalesforceStandIn(client_id="cid", client_secret=CANARY) as standin:
+        yield standin
+
+
+def test_an_opportunity_lands_on_its_account_by_external_id_and_once_on_resend(salesforce):
+    dest = Salesforce(
+        "sf",
+        Salesforce.Options.model_validate(
+            {"login_url": salesforce.url, "client_id": "cid", "client_secret": CANARY, **FAST}
+        ),
+    )
+    owner = Change("add", "acct_1", "h", {"plg_account_id": "acct_1", "crm_owner_id": "005X"})
+    assert all(o.ok for o in dest.send(ACCOUNT_OWNERS, [owner]))
+    assert salesforce.records["Account"]["acct_1"]["OwnerId"] == "005X"
+
+    outcomes = dest.send(OPPORTUNITIES, [deal("d1", "acct_1"), deal("d2", "acct_missing")])
+    assert outcomes[0].ok
+    assert outcomes[1].status == "permanent" and "acct_missing" in outcomes[1].message
+    opportunity = salesforce.records["Opportunity"]["d1"]
+    assert opportunity["AccountId"] == salesforce.record_ids["Account"]["acct_1"]
+    assert opportunity["StageName"] == "Qualification"
+    assert opportunity["CloseDate"] == "2027-01-30"  # a Date field gets a date
+    assert opportunity["Amount"] == 6000.0 and opportunity["PLG_Plan__c"] == "free"
+    assert "plg_account_id" not in {k.lower() for k in opportunity}  # only the lookup carries it
+
+    # a resend after a crash (same external id) updates the same Opportunity
+    assert all(o.ok for o in dest.send(OPPORTUNITIES, [deal("d1", "acct_1", stage="won")]))
+    assert list(salesforce.records["Opportunity"]) == ["d1"]
+    assert salesforce.records["Opportunity"]["d1"]["StageName"] == "Closed Won"
+
+
+def test_a_hubspot_deal_without_its_company_yet_is_retried_not_lost():
+    with HubSpotStandIn(token=CANARY) as hubspot:
+        hubspot.add_property("deals", "plg_deal_id", hasUniqueValue=True)
+        hubspot.add_property("deals", "plg_account_id")
+        hubspot.add_property("companies", "plg_account_id", hasUniqueValue=True)
+        dest = HubSpot(
+            "hs",
+            HubSpot.Options.model_validate(
+                {"access_token": CANARY, "base_url": hubspot.url, **FAST}
+            ),
+        )
+        spec = Spec(
+            object="deals",
+            identifier={"plg_deal_id": "deal_external_id"},
+            options={
+                "value_map": {"dealstage": {"open": "qualifiedtobuy"}},
+                "associate": {"column": "plg_account_id"},
+            },
+        )
+        change = Change(
+            "add",
+            "d1",
+            "h",
+            {"deal_external_id": "d1", "dealname": "Acme - PQL", "dealstage": "open",
+             "amount": 6000.0, "plg_account_id": "acct_1"},
+        )  # fmt: skip
+        first = dest.send(spec, [change])
+        assert first[0].status == "retryable" and "acct_1" in first[0].message
+        companies = Spec(object="companies", identifier={"plg_account_id": "plg_account_id"})
+        company = Change("add", "acct_1", "h", {"plg_account_id": "acct_1", "name": "Acme"})
+        assert dest.send(companies, [company])[0].ok
+        assert dest.send(spec, [change])[0].ok
+        assert list(hubspot.records["deals"]) == ["d1"]  # the resend did not add a deal
+        deal_id = hubspot.record_ids["deals"]["d1"]
+        company_id = hubspot.record_ids["companies"]["acct_1"]
+        assert hubspot.associations == {("deals", deal_id, "companies", company_id)}
+        assert float(hubspot.records["deals"]["d1"]["amount"]) == 6000
+
+
+CS_TASKS = Spec(
+    object="Task",
+    identifier={"PLG_Task_Id__c": "task_external_id"},
+    options={
+        "match_by_query": True,
+        "field_map": {
+            "subject": "Subject",
+            "body": "Description",
+            "task_status": "Status",
+            "priority": "Priority",
+            "due_at": "ActivityDate",
+            "outcome": "PLG_Outcome__c",
+        },
+        "value_map": {
+            "Status": {"open": "Not Started", "completed": "Completed"},
+            "Priority": {"high": "High", "medium": "Normal"},
+        },
+        "date_fields": ["ActivityDate"],
+        "references": {
+            "What": {
+                "type": "Account",
+                "field": "PLG_Account_Id__c",
+                "column": "plg_account_id",
+                "id_field": "WhatId",
+            }
+        },
+    },
+)
+
+
+def task(key: str, account_id: str, status: str = "open", outcome: str | None = None) -> Change:
+    row = {
+        "task_external_id": key,
+        "plg_account_id": account_id,
+        "subject": "Churn risk: Acme",
+        "body": "Why: usage down 62% | Usage: ▆▅▃▁",
+        "task_status": status,
+        "priority": "medium",
+        "due_at": datetime(2026, 10, 28),
+        "outcome": outcome,
+    }
+    return Change("add", key, "h", row)
+
+
+def test_a_salesforce_cs_task_is_created_once_and_completed_on_recovery(salesforce):
+    """Task has no external id to upsert by: the sync queries PLG_Task_Id__c, creates the
+    task once (WhatId = the Account found by its external id), and updates it later, also
+    after a crash that lost the checkpoint (the resend finds it and does not duplicate it)."""
+    dest = Salesforce(
+        "sf",
+        Salesforce.Options.model_validate(
+            {"login_url": salesforce.url, "client_id": "cid", "client_secret": CANARY, **FAST}
+        ),
+    )
+    owner = Change("add", "acct_1", "h", {"plg_account_id": "acct_1", "crm_owner_id": "005X"})
+    assert dest.send(ACCOUNT_OWNERS, [owner])[0].ok
+
+    first = {
+        o.key: o for o in dest.send(CS_TASKS, [task("t1", "acct_1"), task("t2", "acct_missing")])
+    }
+    assert first["t1"].ok
+    assert first["t2"].status == "retryable" and "acct_missing" in first["t2"].message
+    (created,) = salesforce.records["Task"].values()
+    assert created["WhatId"] == salesforce.record_ids["Account"]["acct_1"]
+    assert created["Status"] == "Not Started" and created["ActivityDate"] == "2026-10-28"
+
+    assert dest.send(CS_TASKS, [task("t1", "acct_1")])[0].ok  # resend after a crash
+    done = dest.send(CS_TASKS, [task("t1", "acct_1", "completed", "recovered")])
+    assert done[0].ok
+    (only,) = salesforce.records["Task"].values()  # still one task
+    assert only["Status"] == "Completed" and only["PLG_Outcome__c"] == "recovered"
