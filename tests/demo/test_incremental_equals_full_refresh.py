@@ -127,7 +127,11 @@ def _append_events(db: Path, start: dt.datetime, end: dt.datetime) -> None:
 
 
 def _append_late_events(db: Path, day: dt.date, received_at: dt.datetime, count: int) -> None:
-    """`count` events of `day` that the loader delivers only at `received_at`."""
+    """`count` events of `day` that the loader delivers only at `received_at`.
+
+    Events that feed no PQL signal: a late qualifying event can move a crossing that was
+    already handed off, and the owner ledger then keeps the handoff as it happened (an
+    assignment never moves), which a rebuild from an empty ledger cannot know."""
     con = duckdb.connect(str(db))
     try:
         con.execute(
@@ -138,7 +142,12 @@ def _append_late_events(db: Path, day: dt.date, received_at: dt.datetime, count:
                 ?::timestamp as received_at,
                 ?::timestamp + interval 20 minute as uuid_ts
             )
-            from raw.tracks where cast("timestamp" as date) = ? order by id limit ?
+            from raw.tracks
+            where cast("timestamp" as date) = ?
+              and event not in (
+                  select source_name from main.plg_pql_signals where source_type = 'event'
+              )
+            order by id limit ?
             """,
             [received_at, received_at, received_at, day, count],
         )

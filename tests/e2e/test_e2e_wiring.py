@@ -23,6 +23,10 @@ EXAMPLE_ENV = {
     "SALESFORCE_CLIENT_ID": "3MVGdummy",
     "SALESFORCE_CLIENT_SECRET": "dummy-client-secret",
     "SLACK_SIGNALS_WEBHOOK_URL": "https://hooks.slack.com/services/T000/B000/dummy",
+    "SLACK_HANDOFF_DEFAULT_WEBHOOK_URL": "https://hooks.slack.com/services/T000/B001/dummy",
+    "SLACK_HANDOFF_SMB_WEBHOOK_URL": "https://hooks.slack.com/services/T000/B002/dummy",
+    "SLACK_HANDOFF_MID_MARKET_WEBHOOK_URL": "https://hooks.slack.com/services/T000/B003/dummy",
+    "SLACK_HANDOFF_ENTERPRISE_WEBHOOK_URL": "https://hooks.slack.com/services/T000/B004/dummy",
 }
 
 

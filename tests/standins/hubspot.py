@@ -39,7 +39,15 @@ from tests.contracts.schemas import (
 )
 from tests.standins.base import Request, Response, StandIn
 
-UPSERT_SCHEMAS = {"companies": HUBSPOT_COMPANIES, "contacts": HUBSPOT_CONTACTS}
+# Deals and tasks are CRM v3 objects whose batch upsert takes the same
+# `BatchInputSimplePublicObjectBatchInputUpsert` component as companies (HubSpot's spec
+# collection names one schema for every object's /batch/upsert), so they are checked with it.
+UPSERT_SCHEMAS = {
+    "companies": HUBSPOT_COMPANIES,
+    "contacts": HUBSPOT_CONTACTS,
+    "deals": HUBSPOT_COMPANIES,
+    "tasks": HUBSPOT_COMPANIES,
+}
 NOW = "2026-11-29T10:00:00.000Z"
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
