@@ -141,7 +141,11 @@ def _summary(db_path: Path, timings: dict[str, float], total: float) -> None:
         f" {near_limit} near a plan limit"
     )
     print("  users:      " + ", ".join(f"{status} {n:,}" for status, n in users))
-    print("\nPaste into `duckdb " + str(db_path) + "` (or any SQL client):\n")
+    print(
+        "\nPaste into any DuckDB client opened on the warehouse, e.g. .venv/bin/python -c "
+        f"\"import duckdb; duckdb.connect('{db_path}', read_only=True).sql(open(0).read()).show()\" "
+        "then the query and Ctrl-D (the project installs DuckDB's Python package, not its CLI):\n"
+    )
     print(ANALYST_QUERY)
     print("=" * 72)
 

@@ -193,9 +193,10 @@ fields as (
                 else {{ dbt.concat(["'routed to sales: '", "coalesce(charts.limit_key, 'a plan limit')",
                                     "' near its limit on the '", "coalesce(staged.plan_at_handoff, '?')", "' plan'"]) }}
             end as {{ dbt.type_string() }}) as reasons,
-        cast({{ dbt.concat(["cast(coalesce(handoff_activity.active_users_7d, 0) as " ~ dbt.type_string() ~ ")",
+        {#- plg_number_text: a sum is a double on some engines ("12.0"), the same text everywhere -#}
+        cast({{ dbt.concat([plg_number_text("coalesce(handoff_activity.active_users_7d, 0)"),
                             "' active users, '",
-                            "cast(coalesce(handoff_activity.events_7d, 0) as " ~ dbt.type_string() ~ ")",
+                            plg_number_text("coalesce(handoff_activity.events_7d, 0)"),
                             "' events in the 7 days to the handoff'"]) }}
             as {{ dbt.type_string() }}) as recent_activity,
         cast(charts.usage_chart as {{ dbt.type_string() }}) as usage_chart
