@@ -34,17 +34,7 @@ final as (
     from source
 )
 
-select
-      final.*,
-      ticket_id as record_key,
-      created_at as seen_at,
-      case
-          when ticket_id is null or trim(ticket_id) = '' then 'missing_key'
-          when created_at is null then 'missing_timestamp'
-          when account_id is null or trim(account_id) = '' then 'unresolved_account'
-      end as quarantine_reason,
-      {{ surrogate_key(['account_id', 'requester_user_id', 'created_at', 'priority', 'status', 'sentiment_score']) }} as payload_hash
-  from final
+{{ plg_helpdesk_classified() }}
 {%- else %}
 {%- set tickets = source('helpdesk', 'ticket') %}
 {%- set ticket_cols = plg_relation_columns(tickets, 'vars plg_helpdesk_schema / plg_zendesk_ticket_identifier') %}
@@ -215,6 +205,19 @@ final as (
     {%- endif %}
 )
 
+{{ plg_helpdesk_classified() }}
+{%- endif %}
+{%- endmacro %}
+
+
+{#- The quarantine columns both helpdesk shapes add to their `final` CTE (generic table and
+    Zendesk): the record key, when it was seen, why it cannot be used (null = usable), and a
+    payload hash that tells a repeated delivery from a conflicting one. -#}
+{% macro plg_helpdesk_classified() -%}
+  {{ return(adapter.dispatch('plg_helpdesk_classified', 'plg_signals')()) }}
+{%- endmacro %}
+
+{% macro default__plg_helpdesk_classified() -%}
 select
       final.*,
       ticket_id as record_key,
@@ -226,5 +229,4 @@ select
       end as quarantine_reason,
       {{ surrogate_key(['account_id', 'requester_user_id', 'created_at', 'priority', 'status', 'sentiment_score']) }} as payload_hash
   from final
-{%- endif %}
 {%- endmacro %}
