@@ -38,7 +38,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.bench_peers import CioCounting, _watch_rss  # noqa: E402
+from bench.bench_peers import CioCounting, _watch_rss, reset_state, write_bench_project  # noqa: E402
 from bench.neutral_sink import NeutralSink  # noqa: E402
 
 LIMIT_RPS = 100
@@ -81,29 +81,12 @@ def make_project(root: Path, demo: Path, records: int) -> Path:
     )
     types = con.execute("describe sync_cio_people").fetchall()
     con.close()
-    (root / "dbt_project.yml").write_text("name: bench\nprofile: bench\n")
-    profile = {"bench": {"target": "dev", "outputs": {"dev": {"type": "duckdb", "path": str(db)}}}}
-    (root / "profiles.yml").write_text(yaml.safe_dump(profile))
-    node = {
-        "resource_type": "model",
-        "name": "sync_cio_people",
-        "package_name": "bench",
-        "database": db.stem,
-        "schema": "main",
-        "alias": "sync_cio_people",
-        "columns": {c[0]: {"name": c[0], "data_type": c[1].lower()} for c in types},
-        "config": {"contract": {"enforced": True}},
-    }
-    (root / "target").mkdir(exist_ok=True)
-    manifest = {"nodes": {"model.bench.sync_cio_people": node}}
-    (root / "target" / "manifest.json").write_text(json.dumps(manifest))
+    write_bench_project(root, db, "sync_cio_people", {c[0]: c[1].lower() for c in types})
     return db
 
 
 def run_once(root: Path, db: Path, records: int, sink: str, profile: Path | None) -> dict:
-    con = duckdb.connect(str(db))
-    con.execute("drop schema if exists plg_sync cascade")
-    con.close()
+    reset_state(db)
     server = NeutralSink() if sink == "neutral" else CioCounting(rate_limit=100, rate_window=1.0)
     with server:
         sync = {

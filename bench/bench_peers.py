@@ -195,26 +195,33 @@ def make_warehouse(root: Path, rows: int) -> Path:
         " pql_score, seats_used, epoch_ms(last_active_at) as last_active_at from sync_people"
     )
     con.close()
+    write_bench_project(root, db, "sync_people", COLUMNS)
+    return db
+
+
+def write_bench_project(root: Path, db: Path, model: str, columns: dict[str, str]) -> None:
+    """The smallest dbt project plg-sync can read: dbt_project.yml, a DuckDB profile and a
+    manifest naming one contract-enforced sync model (column -> data type) in `db`, so the
+    benchmarks run the real CLI without a dbt build."""
     (root / "dbt_project.yml").write_text("name: bench\nprofile: bench\n")
     profile = {"bench": {"target": "dev", "outputs": {"dev": {"type": "duckdb", "path": str(db)}}}}
     (root / "profiles.yml").write_text(yaml.safe_dump(profile))
     node = {
         "resource_type": "model",
-        "name": "sync_people",
+        "name": model,
         "package_name": "bench",
         "database": db.stem,
         "schema": "main",
-        "alias": "sync_people",
-        "columns": {c: {"name": c, "data_type": t} for c, t in COLUMNS.items()},
+        "alias": model,
+        "columns": {c: {"name": c, "data_type": t} for c, t in columns.items()},
         "config": {"contract": {"enforced": True}},
     }
     (root / "target").mkdir(exist_ok=True)
-    manifest = {"nodes": {"model.bench.sync_people": node}}
+    manifest = {"nodes": {f"model.bench.{model}": node}}
     (root / "target" / "manifest.json").write_text(json.dumps(manifest))
-    return db
 
 
-def _reset_state(db: Path) -> None:
+def reset_state(db: Path) -> None:
     con = duckdb.connect(str(db))
     con.execute("drop schema if exists plg_sync cascade")
     con.close()
@@ -253,7 +260,7 @@ def _destination(kind: str, url: str, out: Path) -> dict[str, Any]:
 
 def run_plg_sync(root: Path, db: Path, kind: str, url: str, limit_rows: int | None) -> dict:
     """One `plg-sync run` from empty state; wall time, peak RSS of the process."""
-    _reset_state(db)
+    reset_state(db)
     model = "sync_people"
     if limit_rows is not None:  # a smaller model for the slow-ceiling destinations
         con = duckdb.connect(str(db))
