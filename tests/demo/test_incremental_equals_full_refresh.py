@@ -54,6 +54,8 @@ COMPARED = [
     "sync_crm_deals",
     "sync_crm_tasks",
     "sync_slack_handoff_alerts",
+    "account_risk_episode_log",
+    "plg_data_quality",
 ]
 # the ledger's assigned_at is the run that assigned it, which a rebuild cannot know
 LEDGER = "account_owner_assignments"
