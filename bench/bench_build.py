@@ -8,6 +8,11 @@ Each figure is the median of --repeat runs (min and max shown). Peak memory is t
 largest RSS of the dbt process tree (sampled with psutil).
 
     python bench/bench_build.py --scales small medium --repeat 3
+
+`--keep DIR` keeps, per scale, the warehouse as the full build left it
+(`DIR/<scale>_full.duckdb`: copy it, append a day and time `dbt run` again to work on the
+incremental path without regenerating) and the per-model seconds of the last full and
+one-new-day runs (`DIR/<scale>_models.json`, from dbt's run_results.json).
 """
 
 from __future__ import annotations
@@ -121,7 +126,16 @@ def _floor(db: Path) -> float:
         con.close()
 
 
-def run_scale(scale: str, repeat: int, work: Path, command: str = "run") -> dict:
+def _model_seconds(target: Path) -> list[tuple[str, float]]:
+    """Per-model execution seconds of the last dbt invocation, slowest first."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    rows = [(r["unique_id"].split(".")[-1], round(r["execution_time"], 2)) for r in results]
+    return sorted(rows, key=lambda row: -row[1])
+
+
+def run_scale(
+    scale: str, repeat: int, work: Path, command: str = "run", keep: Path | None = None
+) -> dict:
     db = work / f"{scale}.duckdb"
     profiles = work / "profiles"
     profiles.mkdir(exist_ok=True)
@@ -148,11 +162,21 @@ def run_scale(scale: str, repeat: int, work: Path, command: str = "run") -> dict
         seconds, rss = _dbt([command, "--full-refresh", "--vars", vars_, *common], env)
         full.append(seconds)
         full_rss.append(rss)
+        full_models = _model_seconds(work / "target")
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.copy(db, keep / f"{scale}_full.duckdb")
         new_events = _append_day(db, AS_OF)
         vars_ = json.dumps({"plg_as_of": str(AS_OF + dt.timedelta(days=1))})
         seconds, rss = _dbt([command, "--vars", vars_, *common], env)
         incr.append(seconds)
         incr_rss.append(rss)
+        if keep is not None:
+            (keep / f"{scale}_models.json").write_text(
+                json.dumps(
+                    {"full": full_models, "incremental": _model_seconds(work / "target")}, indent=1
+                )
+            )
     return {
         "scale": scale,
         "events": events,
@@ -203,9 +227,16 @@ def main() -> None:
         choices=["run", "build"],
         help="run: models only (what the incremental path changes); build: models and tests",
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep each scale's warehouse after the full build and per-model seconds here",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="plg_bench_build_") as tmp:
-        results = [run_scale(s, args.repeat, Path(tmp), args.command) for s in args.scales]
+        results = [
+            run_scale(s, args.repeat, Path(tmp), args.command, args.keep) for s in args.scales
+        ]
     print(report(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -40,11 +40,15 @@ recheck as (
 ),
 {% endif %}
 
+-- the copies of the rechecked ids (which are never blank), or every copy with an id:
+-- a blank id is empty or starts with whitespace, so the trim only runs on ids that sort
+-- before '!' or after '~' (the filter applies before any row is classified or hashed)
+{%- set raw_id = 'cast(id as ' ~ dbt.type_string() ~ ')' %}
 tracks as (
     select * from ({{ plg_segment_tracks_rows(
-        row_filter=('cast(id as ' ~ dbt.type_string() ~ ') in (select event_id from recheck)') if is_incremental() else none
+        row_filter=(raw_id ~ ' in (select event_id from recheck)') if is_incremental()
+            else ('id is not null and ((' ~ raw_id ~ " >= '!' and " ~ raw_id ~ " <= '~') or trim(" ~ raw_id ~ ") <> '')")
     ) }}) as rows_read
-    where event_id is not null and trim(event_id) <> ''
 ),
 
 quarantined as (

@@ -236,12 +236,17 @@ cumulative as (
     left join carried on carried.account_id = running.account_id
 ),
 
--- stored rows only as far back as the longest window ({{ offsets | max }} days)
+-- stored rows only on the days a window of a recomputed day starts or ends at (each
+-- recomputed day minus each offset): a few days per offset, not the {{ offsets | max }}-day history
 history as (
     select account_id, day, event_count, {% for c in totals %}cumulative_{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
     from {{ this }}
     where day < {{ start }}
       and day >= {{ date_add_days(start, -1 * (offsets | max)) }}
+      and ({% for k in offsets %}
+          (day >= {{ date_add_days(start, -1 * k) }} and day <= {{ date_add_days(plg_last_day(), -1 * k) }}){% if not loop.last %} or{% endif %}
+      {%- endfor %}
+      )
     union all
     select account_id, day, event_count, {% for c in totals %}cumulative_{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
     from cumulative
