@@ -134,7 +134,12 @@ def _model_seconds(target: Path) -> list[tuple[str, float]]:
 
 
 def run_scale(
-    scale: str, repeat: int, work: Path, command: str = "run", keep: Path | None = None
+    scale: str,
+    repeat: int,
+    work: Path,
+    command: str = "run",
+    keep: Path | None = None,
+    threads: int | None = None,
 ) -> dict:
     db = work / f"{scale}.duckdb"
     profiles = work / "profiles"
@@ -148,6 +153,8 @@ def run_scale(
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
     )
     common = ["--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet"]
+    if threads:  # both builds alike; the profile's own setting otherwise
+        common += ["--threads", str(threads)]
     full, incr, floors, full_rss, incr_rss, gen = [], [], [], [], [], []
     events = new_events = 0
     for _ in range(repeat):
@@ -232,10 +239,16 @@ def main() -> None:
         type=Path,
         help="keep each scale's warehouse after the full build and per-model seconds here",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="dbt --threads for both builds (default: the profile's, 2 in profiles.example.yml)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="plg_bench_build_") as tmp:
         results = [
-            run_scale(s, args.repeat, Path(tmp), args.command, args.keep) for s in args.scales
+            run_scale(s, args.repeat, Path(tmp), args.command, args.keep, args.threads)
+            for s in args.scales
         ]
     print(report(results))
     if args.json:
