@@ -89,7 +89,9 @@ _JSON = json_string_template("code_points_to_string([{}])")
 # Unix seconds toward zero, as Python's int(datetime.timestamp()): microseconds minus their
 # remainder (MOD keeps the dividend's sign) is a whole number of seconds, so DIV is exact
 # whichever way it rounds. (UNIX_SECONDS rounds down: -0.5 s would become -1, Python says 0.)
-_EPOCH = "cast(div(unix_micros({0}) - mod(unix_micros({0}), 1000000), 1000000) as string)"
+# The inner parentheses are redundant in BigQuery; sqlglot drops DIV's argument grouping
+# without them when transpiling (the stand-in would compute a - (b // c)).
+_EPOCH = "cast(div((unix_micros({0}) - mod(unix_micros({0}), 1000000)), 1000000) as string)"
 
 
 @register_backend
