@@ -327,3 +327,38 @@ def test_bigquery_repeated_columns_are_reported_as_arrays(tmp_path):
     backend._result = lambda job, **_: Rows()  # type: ignore[method-assign]
     assert backend.column_types("`p`.`plg`.`t`") == {"tags": "ARRAY<STRING>", "n": "INTEGER"}
     backend.close()
+
+
+def demo_people_mismatches(backend: Any, relation: str, reference: Any) -> tuple[int, list[str]]:
+    """(rows compared, differences) between the demo's `sync_customerio_people` operations
+    built by `backend`'s SQL over `relation` and the Python path over the same rows of the
+    DuckDB reference build (`reference`: a session with it attached as `ref`)."""
+    cur = reference.execute("select * from ref.main.sync_customerio_people")
+    names = [d[0].lower() for d in cur.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    mapping = ColumnMapping(
+        identifier={"id": "sync_key"}, fields={c: c for c in names if not c.startswith("sync_")}
+    )
+    types = backend.column_types(relation)
+    columns = {c: (c, types[c] or "") for c in mapping.columns}
+    built = _person_sql(PEOPLE, mapping.identifier, mapping.fields, columns, backend.dialect)
+    assert built is not None, f"demo people columns {types} all have SQL twins"
+    payload, problem = built
+    sql_rows = {
+        key: (op, reason)
+        for key, op, reason in backend.query(
+            f"select sync_key, {payload}, {problem} from {relation}"
+        )
+    }
+    builder = _Builder(PEOPLE, CustomerIo.SyncOptions())
+    differences = []
+    for row in rows:
+        key = row["sync_key"]
+        values = [row[c] for c in mapping.columns]
+        python = builder.item(row_to_change(("add", key, None, "h", *values), mapping))
+        op, reason = sql_rows.pop(key)
+        sql = builder.item(payload_row_to_change(("add", key, None, "h", op, reason), mapping))
+        if sql != python:
+            differences.append(f"{key}: sql {sql!r} != python {python!r}")
+    differences += [f"{key}: only in {relation}" for key in sql_rows]
+    return len(rows), differences
