@@ -42,8 +42,10 @@ class SnowflakeBackend(Backend):
         upper_identifiers=True,  # dbt-snowflake creates unquoted (upper-case) names
         string_escapes=True,
         json_text=_JSON,
-        # LENGTH of a BINARY counts bytes; TO_BINARY(text, 'UTF-8') is the text's UTF-8.
-        byte_length="length(to_binary({}, 'UTF-8'))",
+        # OCTET_LENGTH: bytes of a string (LENGTH counts characters). Not
+        # LENGTH(TO_BINARY(x, 'UTF-8')): a text longer than BINARY's maximum would fail the
+        # whole query instead of flagging its row.
+        byte_length="octet_length({})",
         payload_types={
             **dict.fromkeys(("TEXT", "VARCHAR", "STRING"), ("text", _JSON)),
             "NUMBER(*,0)": ("integer", "cast({} as varchar)"),  # the connector's int

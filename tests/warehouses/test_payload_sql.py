@@ -193,6 +193,12 @@ class BigQuery(Warehouse):
 @pytest.fixture(params=["snowflake", "bigquery"])
 def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
     if request.param == "snowflake":
+        from fakesnow.cursor import FakeSnowflakeCursor
+
+        from tests.warehouses.fakesnow_shim import shimmed_transform
+
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setattr(FakeSnowflakeCursor, "_transform", shimmed_transform())
         with fakesnow.patch():
             wh: Warehouse = Snowflake(tmp_path)
             yield wh
