@@ -213,6 +213,7 @@ def test_transpiled_models_match_the_duckdb_build(
         con.close()
 
 
+@pytest.mark.slow
 def test_demo_people_operations_built_in_bigquery_sql_are_the_python_ones(
     duckdb_build: DuckdbBuild, tmp_path: Path
 ) -> None:
