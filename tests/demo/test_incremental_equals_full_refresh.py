@@ -38,6 +38,8 @@ SCENARIO_RUN = dt.datetime(2026, 11, 1, 12, 15)
 AFTER_MIDNIGHT = dt.datetime(2026, 11, 2, 0, 30)
 COMPARED = [
     "stg_segment__tracks",
+    "plg_data_quality_tracks_duplicates",
+    "plg_data_quality",
     "int_user_event_daily",
     "int_user_daily_activity",
     "int_user_event_firsts",
