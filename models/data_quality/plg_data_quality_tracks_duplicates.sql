@@ -23,20 +23,15 @@
     where quarantine_reason is null
 {%- endset %}
 
-{#- the watermark is read before the run and written into the SQL as a literal: compared
-    with a subquery, an `or` of two columns made DuckDB join every event to it -#}
-{%- set since = none -%}
-{%- if is_incremental() and execute -%}
-  {%- set since = run_query('select ' ~ plg_received_watermark() ~ ' as since').columns[0].values()[0] -%}
-{%- endif %}
-
 with
 {% if is_incremental() %}
 candidate_ids as (
     select distinct event_id
     from ({{ usable_rows }}) as usable
-    where received_at >= cast('{{ since }}' as {{ dbt.type_timestamp() }})
-       or occurred_at >= cast('{{ since }}' as {{ dbt.type_timestamp() }})
+    -- the watermark as a literal (plg_incremental_value): compared with a subquery, the
+    -- `or` of two columns made DuckDB join every event to it
+    where received_at >= {{ plg_incremental_value(plg_received_watermark(), dbt.type_timestamp()) }}
+       or occurred_at >= {{ plg_incremental_value(plg_received_watermark(), dbt.type_timestamp()) }}
 ),
 {% else %}
 -- ids with more than one usable copy: only those can be redelivered

@@ -35,11 +35,10 @@ changed_days as (
     where first_occurred_at < {{ plg_as_of() }}
     {% if is_incremental() %}
       and (
-          activity_date >= (
-              select {{ date_add_days('max(last_activity_date)', -1 * var('plg_incremental_lookback_days')) }}
-              from stored
-          )
-          or last_received_at >= {{ plg_received_watermark() }}
+          activity_date >= {{ plg_incremental_value(
+              'select ' ~ date_add_days('max(last_activity_date)', -1 * var('plg_incremental_lookback_days')) ~ ' from ' ~ this,
+              'date') }}
+          or last_received_at >= {{ plg_incremental_value(plg_received_watermark(), dbt.type_timestamp()) }}
       )
     {% endif %}
 ),
