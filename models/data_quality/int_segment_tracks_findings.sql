@@ -22,13 +22,15 @@
 -- `watermark` records the newest receipt read, so a run with no findings still moves the
 -- window on.
 
-{%- set watermark = '(select ' ~ ts_add_days('max(last_seen_at)', -1 * var('plg_incremental_lookback_days')) ~ ' from ' ~ this ~ ' where reason = \'watermark\')' %}
+{#- the previous run's newest receipt minus the lookback, written into the SQL as a literal
+    (plg_incremental_value) so the scan of the events table can skip older row groups -#}
+{%- set watermark = "coalesce((select " ~ ts_add_days('max(last_seen_at)', -1 * var('plg_incremental_lookback_days')) ~ " from " ~ this ~ " where reason = 'watermark'), cast('1900-01-01 00:00:00' as " ~ dbt.type_timestamp() ~ "))" %}
 
 with
 {% if is_incremental() %}
 received as (
     select event_id, received_at
-    from ({{ plg_segment_tracks_rows(incremental_from=watermark) }}) as rows_read
+    from ({{ plg_segment_tracks_rows(incremental_from=plg_incremental_value(watermark, dbt.type_timestamp())) }}) as rows_read
 ),
 
 recheck as (

@@ -38,8 +38,10 @@ SCENARIO_RUN = dt.datetime(2026, 11, 1, 12, 15)
 AFTER_MIDNIGHT = dt.datetime(2026, 11, 2, 0, 30)
 COMPARED = [
     "stg_segment__tracks",
+    "plg_data_quality",
     "int_user_event_daily",
     "int_user_daily_activity",
+    "int_user_event_firsts",
     "int_account_daily_activity",
     "int_account_pql_signal_daily",
     "int_account_pql_crossings",
@@ -47,6 +49,9 @@ COMPARED = [
     "account_pql_scores",
     "account_churn_risk",
     "account_plan_limits",
+    "user_milestones",
+    "user_activation",
+    "milestone_retention_lift",
     "account_signals",
     "account_handoffs",
     "account_usage_sparklines",
@@ -55,7 +60,6 @@ COMPARED = [
     "sync_crm_tasks",
     "sync_slack_handoff_alerts",
     "account_risk_episode_log",
-    "plg_data_quality",
 ]
 # the ledger's assigned_at is the run that assigned it, which a rebuild cannot know
 LEDGER = "account_owner_assignments"
