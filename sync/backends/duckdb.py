@@ -92,6 +92,12 @@ class DuckDBBackend(Backend):
     def stream(
         self, sql: str, params: Params | None, chunk_size: int
     ) -> Iterator[list[tuple[Any, ...]]]:
+        for columns in self.stream_columns(sql, params, chunk_size):
+            yield list(zip(*columns, strict=True))
+
+    def stream_columns(
+        self, sql: str, params: Params | None, chunk_size: int
+    ) -> Iterator[list[list[Any]]]:
         # A separate cursor, so checkpoints can write while this result is being read;
         # Arrow record batches are produced incrementally (the result is not materialised).
         cur = self._con.cursor()
@@ -103,8 +109,8 @@ class DuckDBBackend(Backend):
             except duckdb.Error as e:
                 raise WarehouseError(f"DuckDB: {str(e).splitlines()[0]}") from None
             for batch in reader:
-                columns = [c.to_pylist() for c in batch.columns]
-                yield list(zip(*columns, strict=True))
+                if batch.num_rows:
+                    yield [c.to_pylist() for c in batch.columns]
         finally:
             cur.close()
 

@@ -183,7 +183,9 @@ class HttpClient:
         if pause > 0:
             self._sleep(pause)
         interrupt.check()  # SIGTERM/SIGINT: start no new attempt
-        gate.limiter.try_acquire(self.limit_key)
+        wait = gate.pacer.reserve()
+        if wait > 0:
+            self._sleep(wait)
         with gate.in_flight:
             started = self.breaker.before_attempt()  # open: DestinationUnreachable (exit 6)
             with self._stats_lock:

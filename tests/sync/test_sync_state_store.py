@@ -10,7 +10,7 @@ import pytest
 from sync.backends.duckdb import DuckDBBackend
 from sync.dbt_project import Profile
 from sync.errors import LockHeldError
-from sync.state import Acked, Rejected, StateStore
+from sync.state import Pending, Rejected, StateStore
 
 
 class FakeClock:
@@ -78,10 +78,10 @@ def test_a_checkpoint_upserts_acknowledged_and_deletes_acknowledged_removes(
     store: StateStore,
 ) -> None:
     b = store.backend
-    store.checkpoint("s", "r1", [Acked("add", "k1", "h1"), Acked("add", "k2", "h2")], [])
+    store.checkpoint("s", "r1", Pending(["add", "add"], ["k1", "k2"], ["h1", "h2"]))
     store.checkpoint(
-        "s", "r2", [Acked("change", "k1", "h1b"), Acked("remove", "k2", None)],
-        [Rejected("add", "k3", "bad", "no")],
+        "s", "r2", Pending(["change", "remove"], ["k1", "k2"], ["h1b", None],
+                           [Rejected("add", "k3", "bad", "no")]),
     )  # fmt: skip
     assert b.query("select sync_key, sync_hash, run_id from plg_sync.sync_state") == [
         ("k1", "h1b", "r2")
