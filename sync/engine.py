@@ -41,7 +41,7 @@ from sync.planning import (
 )
 from sync.records import Change, Frame, Outcome, Outcomes
 from sync.secrets import redact
-from sync.state import Clock, Pending, Rejected, StateStore, utc_now
+from sync.state import CheckpointWriter, Clock, Pending, Rejected, StateStore, utc_now
 from sync.types import DiffCounts, RunOptions, SyncResult
 
 T = TypeVar("T")
@@ -327,10 +327,9 @@ class Engine:
         renewed = time.monotonic()
         advance = self.reporter.progress(sync.name, total)
 
-        def flush() -> None:
+        def write(outcomes: Pending) -> None:  # on the checkpoint writer's thread
             nonlocal renewed
-            state.checkpoint(sync.name, result.run_id, pending)
-            pending.clear()
+            state.checkpoint(sync.name, result.run_id, outcomes)
             # Renewing costs two statements; at tens of thousands of records/s checkpoints
             # come many times a second, so renew once a tenth of the TTL has passed: the
             # lease can still never lapse while this run is alive.
@@ -338,13 +337,15 @@ class Engine:
                 state.renew_lease(sync.name, result.run_id, ttl)
                 renewed = time.monotonic()
 
+        writer = CheckpointWriter(write)
+
         def consume(streams: Sequence[object], groups: Iterator[tuple[Any, Outcomes]]) -> None:
             try:
                 for group, outcomes in groups:
                     self._record(group, outcomes, pending, result)
                     advance(len(group))
                     if len(pending) >= checkpoint_every:
-                        flush()
+                        writer.submit(pending.take())
             except interrupt.Interrupted:  # the HTTP layer stopped mid-batch: resent next run
                 self._stop_if_requested(sync, result, total)
                 raise
@@ -356,9 +357,12 @@ class Engine:
                     close = getattr(stream, "close", None)
                     if close is not None:
                         close()
-                # Whatever was acknowledged before an error is kept (the error propagates).
-                state.checkpoint(sync.name, result.run_id, pending)
-                pending.clear()
+                # Whatever was acknowledged before an error is kept (the error propagates):
+                # the checkpoint in flight commits, then the rest, on this thread.
+                try:
+                    writer.wait()
+                finally:
+                    state.checkpoint(sync.name, result.run_id, pending.take())
 
         def checked(items: Iterable[T]) -> Iterator[T]:
             # SIGTERM/SIGINT: nothing more is read once a stop is asked (raised through
@@ -371,16 +375,19 @@ class Engine:
 
         built = self._payload_sql(sync, dest, mapping, work)
         chunks = None
-        if built is not None:  # the warehouse builds each operation; Python only frames it
-            frames = state.stream_frames(work, *built, fetch)
-            consume([frames], dest.deliver_frames(sync, checked(frames)))
-            if send_removes and counts.removed:  # removes: the destination's own logic
-                chunks = state.stream_changes(work, len(mapping.columns), True, fetch, True)
-        else:
-            chunks = state.stream_changes(work, len(mapping.columns), send_removes, fetch)
-        if chunks is not None:
-            changes = (row_to_change(row, mapping) for chunk in chunks for row in chunk)
-            consume([chunks], dest.deliver(sync, checked(changes), batch_size))
+        try:
+            if built is not None:  # the warehouse builds each operation; Python only frames it
+                frames = state.stream_frames(work, *built, fetch)
+                consume([frames], dest.deliver_frames(sync, checked(frames)))
+                if send_removes and counts.removed:  # removes: the destination's own logic
+                    chunks = state.stream_changes(work, len(mapping.columns), True, fetch, True)
+            else:
+                chunks = state.stream_changes(work, len(mapping.columns), send_removes, fetch)
+            if chunks is not None:
+                changes = (row_to_change(row, mapping) for chunk in chunks for row in chunk)
+                consume([chunks], dest.deliver(sync, checked(changes), batch_size))
+        finally:
+            writer.close()
         if not send_removes and counts.removed:
             state.drop_removed_state(sync.name, work)
             result.skipped = counts.removed

@@ -11,6 +11,7 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -129,6 +130,46 @@ class Pending:
 
     def clear(self) -> None:
         self.ops, self.keys, self.hashes, self.rejected = [], [], [], []
+
+    def take(self) -> Pending:
+        """Everything pending, handed over; this buffer starts empty again."""
+        taken = Pending(self.ops, self.keys, self.hashes, self.rejected)
+        self.clear()
+        return taken
+
+
+class CheckpointWriter:
+    """Writes checkpoints on one background thread while the run reads and sends on.
+
+    A checkpoint is a commit (on DuckDB: list binds, a WAL write, an fsync). Written by the
+    thread that reads rows and packs requests, checkpoints took over half of its time in a
+    Customer.io people run and starved the senders (issue 19). `submit` hands one over and
+    returns. At most one is in flight: the next `submit` first waits for it and re-raises
+    its error, so checkpoints commit in order, a failure stops the run at the next one, and
+    at most two checkpoints' worth of outcomes are held. The writer uses the warehouse
+    connection while a checkpoint is in flight: `wait` before using it on another thread.
+    """
+
+    def __init__(self, write: Callable[[Pending], None]) -> None:
+        self._write = write
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plg-sync-checkpoint")
+        self._future: Future[None] | None = None
+
+    def submit(self, pending: Pending) -> None:
+        self.wait()
+        self._future = self._pool.submit(self._write, pending)
+
+    def wait(self) -> None:
+        """Block until the checkpoint in flight (if any) committed; raise its error."""
+        future, self._future = self._future, None
+        if future is not None:
+            future.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 class StateStore:
