@@ -8,13 +8,16 @@ rows in one transaction, so a crash between checkpoints only causes re-sends, ne
 from __future__ import annotations
 
 import os
+import queue
 import socket
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sync.backends.base import Backend
 from sync.errors import LockHeldError, WarehouseError
@@ -23,6 +26,7 @@ from sync.state_sql import STATE_TABLES, ColumnProblem, contract_problems
 from sync.types import DiffCounts
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 # sync_runs columns added after the first release: created by `alter table` on old schemas.
 _LATER_COLUMNS = {
     "sync_runs": ("model_rows", "state_rows", "model_columns", "state_rows_after"),
@@ -144,26 +148,32 @@ class CheckpointWriter:
     A checkpoint is a commit (on DuckDB: list binds, a WAL write, an fsync). Written by the
     thread that reads rows and packs requests, checkpoints took over half of its time in a
     Customer.io people run and starved the senders (issue 19). `submit` hands one over and
-    returns. At most one is in flight: the next `submit` first waits for it and re-raises
-    its error, so checkpoints commit in order, a failure stops the run at the next one, and
-    at most two checkpoints' worth of outcomes are held. The writer uses the warehouse
-    connection while a checkpoint is in flight: `wait` before using it on another thread.
+    returns; at most `depth` are queued or in flight (`submit` waits for the oldest and
+    re-raises its error), so checkpoints commit in order, a failure stops the run at the
+    next submit, and memory holds a bounded number of outcomes. The writer uses the
+    warehouse connection while checkpoints are pending: `wait` before using it elsewhere.
     """
 
-    def __init__(self, write: Callable[[Pending], None]) -> None:
+    def __init__(self, write: Callable[[Pending], None], depth: int = 2) -> None:
         self._write = write
+        self._depth = depth
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plg-sync-checkpoint")
-        self._future: Future[None] | None = None
+        self._futures: deque[Future[None]] = deque()
 
     def submit(self, pending: Pending) -> None:
-        self.wait()
-        self._future = self._pool.submit(self._write, pending)
+        while len(self._futures) >= self._depth:
+            self._futures.popleft().result()
+        self._futures.append(self._pool.submit(self._write, pending))
 
     def wait(self) -> None:
-        """Block until the checkpoint in flight (if any) committed; raise its error."""
-        future, self._future = self._future, None
-        if future is not None:
-            future.result()
+        """Block until every pending checkpoint finished; then raise the first error."""
+        error: BaseException | None = None
+        while self._futures:
+            future = self._futures.popleft()
+            exc = future.exception()  # waits; each checkpoint stands on its own
+            error = error or exc
+        if error is not None:
+            raise error
 
     def close(self) -> None:
         try:
@@ -475,10 +485,17 @@ class StateStore:
 
     def stream_frames(self, work: str, payload: str, problem: str, chunk: int) -> Iterator[Frame]:
         """Added and changed rows with their operations built in SQL, as `Frame`s of about
-        `chunk` rows (removes are streamed by `stream_changes(removes_only=True)`)."""
+        `chunk` rows (removes are streamed by `stream_changes(removes_only=True)`).
+
+        Read two frames ahead on a thread of its own: the warehouse builds the next rows'
+        JSON while the caller packs and sends the current ones."""
         sql = self.sql.frames_select(work, payload, problem)
-        for columns in self.backend.stream_columns(sql, None, chunk):
-            yield Frame(*columns)
+
+        def frames() -> Iterator[Frame]:
+            for columns in self.backend.stream_columns(sql, None, chunk):
+                yield Frame(*columns)
+
+        return read_ahead(frames, 2)
 
     def sample(self, work: str, n_columns: int, n: int) -> list[tuple[Any, ...]]:
         return self.backend.query(self.sql.sample_select(work, n_columns, n))
@@ -542,6 +559,60 @@ class StateStore:
             for key, n in self.backend.query(self.sql.previous_errors(p, sync_name, part), p):
                 out[key] = int(n)
         return out
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def read_ahead(make: Callable[[], Iterator[T]], depth: int) -> Iterator[T]:
+    """Iterate `make()` on a background thread, at most `depth` items ahead of the caller.
+
+    The iterator is created, read and closed on that thread (a warehouse cursor stays on
+    one thread); its errors are raised here. Closing this generator stops the reader."""
+    items: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        source = make()
+        try:
+            for item in source:
+                if not put(item):
+                    return
+            put(_END)
+        except BaseException as e:  # handed to the caller
+            put(_Failed(e))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    reader = threading.Thread(target=run, name="plg-sync-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = items.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _chunks(items: Sequence[Any], n: int) -> Iterator[Sequence[Any]]:

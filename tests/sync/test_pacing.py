@@ -61,3 +61,31 @@ def test_many_threads_get_distinct_slots_at_exactly_the_rate():
     most = max(bisect.bisect_left(sends, t + 1.0) - i for i, t in enumerate(sends))
     assert most <= 96
     assert abs((sends[-1] - sends[0]) - (800 - 2) / 94) < 1e-6
+
+
+def test_senders_that_woke_late_never_put_more_than_rate_plus_burst_in_one_second():
+    # 20 slots reserved over two seconds, then every sender is stalled until t+2 s (a
+    # loaded machine): they would all go at once; the window lets 11 go (10/s + burst 1)
+    # and holds the rest until the oldest of those is a second old.
+    clock = FakeClock()
+    pacer = Pacer(rate=10, burst=1, clock=clock)
+    for _ in range(20):
+        pacer.reserve()
+    clock.now += 2.0
+    waits = [pacer.admit() for _ in range(20)]
+    assert waits[:11] == [0.0] * 11
+    assert all(abs(w - 1.0) < 1e-9 for w in waits[11:])
+
+
+def test_acquire_sleeps_for_the_slot_and_records_the_send():
+    clock = FakeClock()
+    pacer = Pacer(rate=4, burst=1, clock=clock)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 6))
+        clock.now += seconds
+
+    for _ in range(3):
+        pacer.acquire(sleep)
+    assert slept == [0.25, 0.25]
