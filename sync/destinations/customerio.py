@@ -302,14 +302,14 @@ def _refuse(frame: Frame) -> tuple[Frame, tuple[Frame, list[Outcome]] | None]:
     """(the rows to send, (rows refused without a request, their outcomes) or None).
 
     Refused: the limit the warehouse found (`problems`) or an operation over the
-    32,000-byte limit (`len` counts characters, never more than the UTF-8 bytes, so only
-    texts that long are measured)."""
+    32,000-byte limit. UTF-8 takes at most 4 bytes per character, so a frame whose texts
+    are all at most 8,000 characters long passes without encoding any of them."""
     problems, texts = frame.problems, frame.payloads
-    if (
-        problems.count(None) == len(problems)
-        and None not in texts
-        and max(map(len, cast(list[str], texts)), default=0) <= MAX_OPERATION_BYTES // 4
-    ):
+    try:
+        longest = max(map(len, cast(list[str], texts)), default=0)
+    except TypeError:  # a row without a text (never built by the SQL): checked one by one
+        longest = MAX_OPERATION_BYTES
+    if problems.count(None) == len(problems) and longest <= MAX_OPERATION_BYTES // 4:
         return frame, None
     keep: list[int] = []
     bad: list[int] = []

@@ -208,3 +208,15 @@ def test_a_partial_failure_in_a_frame_request_is_split_to_the_refused_record(cio
     assert len(seen) == 100
     assert [k for k, o in seen.items() if not o.ok] == ["u33"]
     assert seen["u33"].status == "permanent"
+
+
+def test_a_frame_row_without_an_operation_is_refused_not_sent(cio_standin):
+    dest = make(cio_standin)
+    rows = frame(0, 3)
+    rows.payloads[1] = None  # the SQL never leaves one out; if it did, nothing is sent for it
+    seen: dict[str, Outcome] = {}
+    for group, answer in dest.deliver_frames(PEOPLE, [rows]):
+        for o in per_record(group, answer):
+            seen[o.key] = o
+    assert seen["u1"].code == "no_payload" and seen["u1"].status == "permanent"
+    assert seen["u0"].ok and seen["u2"].ok and set(cio_standin.people) == {"u0", "u2"}
