@@ -16,6 +16,7 @@ ceiling. A reservation is never lost: a late wake-up delays that one request onl
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -51,7 +52,7 @@ class PacingOptions(BaseModel):
 
 class Pacer:
     """At most `rate` requests per second on average, `burst` at once, and never more than
-    `rate + burst` in any one-second window of actual sends.
+    `rate + burst - 1` in any one-second window of actual sends.
 
     GCRA (the generic cell rate algorithm) with reservations spaces the requests; the
     window is the vendors' own definition ("100 requests per second"), checked against the
@@ -65,7 +66,9 @@ class Pacer:
     ) -> None:
         self.interval = 1.0 / rate
         self.tolerance = (burst - 1) * self.interval  # how far ahead of schedule one may be
-        self.per_window = int(rate) + burst  # what GCRA alone allows in one second
+        # What GCRA itself lets through in one second (a burst, then one per interval), so
+        # the window only ever holds back senders that woke late and would bunch up.
+        self.per_window = math.ceil(rate) + burst - 1
         self._clock = clock
         self._tat = 0.0  # theoretical arrival time of the next request
         self._sent: deque[float] = deque()  # send times within the last window
