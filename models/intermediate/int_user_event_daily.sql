@@ -30,10 +30,12 @@ users as (
 {%- set incremental_start = plg_incremental_value(plg_incremental_start('activity_date'), 'date') %}
 -- events the warehouse received since this model's newest receipt minus the lookback:
 -- filtered on the stored columns first, so only those rows pay for the clamp
+-- (reads the table, not the import CTE: DuckDB materialises a CTE used twice, and that
+-- copied every stored event on each run)
 newly_received as (
     select
         cast({{ plg_event_time('occurred_at', 'received_at') }} as date) as activity_date
-    from events
+    from {{ ref('stg_segment__tracks') }}
     where received_at >= {{ watermark }}
        or (received_at is null and occurred_at >= {{ watermark }})
 ),
