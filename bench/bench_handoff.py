@@ -3,6 +3,7 @@ the owner and the Slack alert arriving at the stand-ins, through the scheduled j
 
     .venv/bin/python bench/bench_handoff.py --scale tiny     # about 2-3 min on 2 cores
     .venv/bin/python bench/bench_handoff.py --scale small
+    .venv/bin/python bench/run_all.py --sections handoff      # small + medium, into docs
 
 Setup (not timed): generate the demo warehouse as of midnight, `dbt build`, one converging
 `plg-sync run` into a HubSpot stand-in (companies, owners, deals, tasks) and routed Slack
@@ -10,8 +11,10 @@ stand-ins. Timed: nine qualifying events each for `--accounts` free accounts bel
 threshold land at 12:01-12:09 (inserted into raw.tracks, received "now"); then the job a
 scheduler runs at 12:15: incremental `dbt build` + `plg-sync run`. Each stand-in records
 when each request arrived, so the latency is per account: events landed -> its deal upsert
-/ its company's owner / its Slack message. The job's split (dbt vs sync) is printed too.
-Results go to bench/results/handoff_<scale>.json; docs/benchmarks.md quotes them.
+/ its company's owner / its Slack message. The job's split (dbt vs sync) is printed too,
+with the slowest nodes of the incremental build (from dbt's run_results.json).
+Results go to bench/results/handoff_<scale>.json; `bench/run_all.py --sections handoff`
+runs it per scale and writes its section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -175,15 +178,27 @@ def _first(
     return None
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scale", default="tiny")
-    parser.add_argument("--accounts", type=int, default=5)
-    args = parser.parse_args(argv)
+def _slowest_nodes(root: Path, top: int = 6) -> list[dict[str, Any]]:
+    """The build's slowest nodes (models, tests) from dbt's run_results.json."""
+    try:
+        results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    except (OSError, KeyError, ValueError):
+        return []
+    timed = sorted(
+        ({"node": r["unique_id"].split(".", 1)[1], "s": round(r["execution_time"], 1)}
+         for r in results),
+        key=lambda r: -r["s"],
+    )  # fmt: skip
+    return timed[:top]
+
+
+def run(scale: str, accounts: int = 5) -> dict[str, Any]:
+    """One measurement at `scale`; returns the result (also written to bench/results/)."""
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="plg_handoff_") as tmp:
         root = Path(tmp)
         db = root / "plg.duckdb"
-        generate(db, scale=args.scale, seed=42, as_of=AS_OF)
+        generate(db, scale=scale, seed=42, as_of=AS_OF)
         setup_build = _dbt(root, db, "build", "--vars", f'{{plg_as_of: "{AS_OF}"}}')
         slack_path = "/services/T000/B000/bench"
         with (
@@ -207,9 +222,11 @@ def main(argv: list[str] | None = None) -> None:
             )  # fmt: skip
             converge = _sync(config, db, env)
 
-            planted = _plant(db, args.accounts, dt.datetime(2026, 11, 1, 12, 1))
+            planted = _plant(db, accounts, dt.datetime(2026, 11, 1, 12, 1))
             landed = time.time()
             dbt_seconds = _dbt(root, db, "build", "--vars", '{plg_as_of: "2026-11-01 12:15:00"}')
+            slowest = _slowest_nodes(root)
+            sync_started = time.time()
             sync_seconds = _sync(config, db, env)
 
             slack_arrivals = default.arrivals + smb.arrivals + mid.arrivals
@@ -228,11 +245,18 @@ def main(argv: list[str] | None = None) -> None:
                         "deal_s": None if deal is None else round(deal - landed, 1),
                         "owner_s": None if owner is None else round(owner - landed, 1),
                         "slack_s": None if alert is None else round(alert - landed, 1),
+                        "deal_after_sync_start_s": None
+                        if deal is None
+                        else round(deal - sync_started, 1),
+                        "slack_after_sync_start_s": None
+                        if alert is None
+                        else round(alert - sync_started, 1),
                     }
                 )
+            slack_posts = sum(1 for at, _ in slack_arrivals if at >= sync_started)
     done = [r for r in rows if r["deal_s"] is not None]
     result = {
-        "scale": args.scale,
+        "scale": scale,
         "accounts_planted": len(rows),
         "accounts_handed_off": len(done),
         "setup_build_s": round(setup_build, 1),
@@ -243,12 +267,31 @@ def main(argv: list[str] | None = None) -> None:
         "owner_latency_s_max": max((r["owner_s"] or 0 for r in done), default=None),
         "slack_latency_s_max": max((r["slack_s"] or 0 for r in done), default=None),
         "deal_latency_s_median": statistics.median([r["deal_s"] for r in done]) if done else None,
+        "deal_after_sync_start_s_max": max(
+            (r["deal_after_sync_start_s"] for r in done), default=None
+        ),
+        "slack_after_sync_start_s_max": max(
+            (r["slack_after_sync_start_s"] or 0 for r in done), default=None
+        ),
+        "slack_posts_in_job": slack_posts,
+        "slowest_build_nodes": slowest,
         "per_account": rows,
         "machine": f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
+        "load_before": " / ".join(f"{x:.2f}" for x in load_before),
+        "load_after": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
-    out = REPO / "bench" / "results" / f"handoff_{args.scale}.json"
+    out = REPO / "bench" / "results" / f"handoff_{scale}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", default="tiny")
+    parser.add_argument("--accounts", type=int, default=5)
+    args = parser.parse_args(argv)
+    result = run(args.scale, args.accounts)
     print(json.dumps({k: v for k, v in result.items() if k != "per_account"}, indent=2))
 
 
