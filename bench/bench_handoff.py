@@ -157,12 +157,13 @@ def _plant(db: Path, accounts: int, at: dt.datetime) -> dict[str, str]:
         for account_id, _, user_id in chosen:
             for i, event in enumerate(EVENTS):
                 occurred = at + dt.timedelta(minutes=i)
+                # Segment's `tracks` shape (no properties; the account comes from `groups`)
                 con.execute(
-                    "insert into raw.tracks (id, user_id, context_group_id, event, event_text, "
-                    '"timestamp", sent_at, received_at, properties) '
-                    "values (?, ?, ?, ?, ?, ?, ?, ?, '{}')",
-                    [f"bench-{account_id}-{i}", user_id, account_id, event, event,
-                     occurred, occurred, received],
+                    "insert into raw.tracks (id, user_id, event, event_text, "
+                    '"timestamp", original_timestamp, sent_at, received_at, uuid_ts, '
+                    "context_library_name) values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'analytics.js')",
+                    [f"bench-{account_id}-{i}", user_id, event, event,
+                     occurred, occurred, occurred, received, received],
                 )  # fmt: skip
         return {a: n for a, n, _ in chosen}
     finally:
