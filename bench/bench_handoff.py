@@ -179,12 +179,29 @@ def _first(
     return None
 
 
-def _slowest_nodes(root: Path, top: int = 6) -> list[dict[str, Any]]:
-    """The build's slowest nodes (models, tests) from dbt's run_results.json."""
+def _run_results(root: Path) -> list[dict[str, Any]]:
     try:
-        results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+        return json.loads((root / "target" / "run_results.json").read_text())["results"]
     except (OSError, KeyError, ValueError):
         return []
+
+
+def _time_by_kind(root: Path) -> dict[str, dict[str, float]]:
+    """Nodes and summed execution seconds per kind (model, data test, unit test, ...) of the
+    last build: where a `dbt build` spends its time (the sum exceeds the wall time by the
+    thread count at most)."""
+    kinds: dict[str, dict[str, float]] = {}
+    for r in _run_results(root):
+        kind = r["unique_id"].split(".", 1)[0]
+        entry = kinds.setdefault(kind, {"nodes": 0, "s": 0.0})
+        entry["nodes"] += 1
+        entry["s"] = round(entry["s"] + r["execution_time"], 1)
+    return kinds
+
+
+def _slowest_nodes(root: Path, top: int = 6) -> list[dict[str, Any]]:
+    """The build's slowest nodes (models, tests) from dbt's run_results.json."""
+    results = _run_results(root)
     timed = sorted(
         ({"node": r["unique_id"].split(".", 1)[1], "s": round(r["execution_time"], 1)}
          for r in results),
@@ -226,7 +243,7 @@ def run(scale: str, accounts: int = 5) -> dict[str, Any]:
             planted = _plant(db, accounts, dt.datetime(2026, 11, 1, 12, 1))
             landed = time.time()
             dbt_seconds = _dbt(root, db, "build", "--vars", '{plg_as_of: "2026-11-01 12:15:00"}')
-            slowest = _slowest_nodes(root)
+            slowest, by_kind = _slowest_nodes(root), _time_by_kind(root)
             sync_started = time.time()
             sync_seconds = _sync(config, db, env)
 
@@ -276,6 +293,7 @@ def run(scale: str, accounts: int = 5) -> dict[str, Any]:
         ),
         "slack_posts_in_job": slack_posts,
         "slowest_build_nodes": slowest,
+        "build_seconds_by_kind": by_kind,
         "per_account": rows,
         "machine": f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
         "load_before": " / ".join(f"{x:.2f}" for x in load_before),
