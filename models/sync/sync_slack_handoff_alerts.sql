@@ -129,7 +129,11 @@ stalled as (
 stalled_in_paying_accounts as (
     select
         stalled.*,
-        cast(stalled.stalled_at as date) as stall_day
+        cast(stalled.stalled_at as date) as stall_day,
+        row_number() over (
+            partition by stalled.account_id, cast(stalled.stalled_at as date)
+            order by coalesce(stalled.email, stalled.user_id)
+        ) as listed_rank
     from stalled
     inner join accounts on accounts.account_id = stalled.account_id
     where accounts.mrr >= {{ var('plg_cs_min_mrr') }}
@@ -151,7 +155,7 @@ stalled_digests as (
         account_id,
         stall_day,
         count(*) as user_count,
-        {{ dbt.listagg('coalesce(email, user_id)', "', '", 'order by coalesce(email, user_id)', 10) }} as user_emails
+        {{ dbt.listagg('case when listed_rank <= 10 then coalesce(email, user_id) end', "', '", 'order by coalesce(email, user_id)') }} as user_emails
     from stalled_in_paying_accounts
     group by 1, 2
 ),
@@ -160,7 +164,7 @@ stalled_milestones as (
     select
         account_id,
         stall_day,
-        {{ dbt.listagg(dbt.concat(["cast(user_count as " ~ dbt.type_string() ~ ")", "' on '", "milestone"]),
+        {{ dbt.listagg(dbt.concat(["milestone", "' ('", "cast(user_count as " ~ dbt.type_string() ~ ")", "')'"]),
                        "'; '", 'order by user_count desc, milestone') }} as milestones
     from stalled_per_milestone
     group by 1, 2
@@ -183,7 +187,7 @@ stalled_alerts as (
         'Stalled users in a paying account' as headline,
         {{ dbt.concat(["cast(stalled_digests.user_count as " ~ dbt.type_string() ~ ")",
                        "case when stalled_digests.user_count = 1 then ' user' else ' users' end",
-                       "' with no milestone progress for " ~ var('plg_stall_after_days') ~ " days, stuck on: '",
+                       "' with no milestone progress for " ~ var('plg_stall_after_days') ~ " days; stuck on: '",
                        "stalled_milestones.milestones"]) }} as reasons,
         cast(null as {{ dbt.type_string() }}) as recent_activity,
         charts.usage_chart
