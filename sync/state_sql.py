@@ -8,7 +8,7 @@ here talks to a database, so the BigQuery flavour is parsed and executed in test
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -35,10 +35,36 @@ class Dialect:
     array_binds: bool = False  # list parameters + unnest for batches (see Params)
     # Warehouse-built payloads (`Destination.payload_sql`): SQL templates, `{}` standing for
     # an expression. None means this warehouse builds none and destinations encode in Python.
-    json_text: str | None = None  # a value as JSON text (strings quoted and escaped)
+    json_text: str | None = None  # a text as a JSON string (quoted, escaped as orjson does)
     byte_length: str | None = None  # bytes of a text in UTF-8
-    epoch_seconds: str | None = None  # a timestamp/date as whole Unix seconds, toward zero
     is_finite: str | None = None  # false for NaN and +-Infinity
+    # Column type (upper-case, as `Backend.column_types` names it) -> (kind, template writing
+    # a non-null value as the JSON text the Python path would send). Kinds: text, integer,
+    # boolean, float, time (Unix seconds, toward zero). A type absent here has no exact SQL
+    # twin on this warehouse, so a sync with such a column is encoded in Python.
+    payload_types: Mapping[str, tuple[str, str]] = field(
+        default_factory=dict, hash=False, compare=False
+    )
+    # Backslash escapes inside '...' literals (Snowflake, BigQuery); BigQuery has no '' either.
+    string_escapes: bool = False
+
+    def literal(self, text: str) -> str:
+        """A SQL string literal holding exactly `text`."""
+        if self.string_escapes:
+            return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return "'" + text.replace("'", "''") + "'"
+
+    def payload_type(self, type_name: str) -> tuple[str, str] | None:
+        """(kind, template) for a column type, or None if rows with it are encoded in Python.
+
+        `NUMBER(p, 0)` of any precision is Snowflake's integer (`NUMBER(*,0)` in the map).
+        """
+        name = " ".join(type_name.strip().upper().split())
+        found = self.payload_types.get(name)
+        if found is None:
+            name = re.sub(r"^(NUMBER|DECIMAL|NUMERIC)\(\s*\d+\s*,\s*0\s*\)$", r"\1(*,0)", name)
+            found = self.payload_types.get(name)
+        return found
 
     def ident(self, name: str, *, database: bool = False) -> str:
         """Validate and quote one identifier part."""
@@ -53,6 +79,33 @@ class Dialect:
     def relation(self, database: str | None, schema: str, table: str) -> str:
         parts = [self.ident(database, database=True)] if database else []
         return ".".join([*parts, self.ident(schema), self.ident(table)])
+
+
+# orjson's (and `json.dumps(ensure_ascii=False)`'s) escapes: `"` and `\\`, five short forms,
+# every other character below U+0020 as a lower-case \u00xx; all else is sent as UTF-8.
+_SHORT_ESCAPES = {8: "b", 9: "t", 10: "n", 12: "f", 13: "r"}
+
+
+def json_string_template(char: str) -> str:
+    """A SQL template (`{}` = a text expression) writing the text as a JSON string, byte for
+    byte as the Python path encodes it, from `replace` and `char` (`chr({})`-like) alone.
+
+    Why not the warehouse's own JSON function: neither Snowflake's TO_JSON nor BigQuery's
+    TO_JSON_STRING documents which escape it writes for a control character (`\\n` or
+    `\\u000a`, upper- or lower-case hex) or whether it escapes more (`/`, `<`, U+2028), and
+    one differing byte would break the guarantee that SQL-built and Python-built operations
+    are identical. `replace` on text is exact everywhere. Backslashes are replaced first, so
+    the backslashes the later steps add are never doubled.
+    """
+    backslash = char.format(92)
+    expr = "{}"
+    steps = [(backslash, f"{backslash} || {backslash}"), ("'\"'", f"{backslash} || '\"'")]
+    for code in range(32):
+        escaped = _SHORT_ESCAPES.get(code, f"u{code:04x}")
+        steps.append((char.format(code), f"{backslash} || '{escaped}'"))
+    for old, new in steps:
+        expr = f"replace({expr}, {old}, {new})"
+    return f"'\"' || {expr} || '\"'"
 
 
 @dataclass

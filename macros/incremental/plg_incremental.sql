@@ -128,3 +128,27 @@
     and {{ date_expr }} >= cast('{{ var("plg_history_start_date") }}' as date)
   {%- endif -%}
 {%- endmacro %}
+
+{#- The value of a one-row query over `this` (a watermark, the newest built day) written
+    into the SQL as a literal of `data_type`, read when the model is compiled. A literal
+    lets the warehouse filter while it scans; the same bound as a scalar subquery inside
+    an `or` made DuckDB join every row to it. In a dbt unit test `this` is the name of the
+    given rows, not a table, so the expression stays a subquery there. -#}
+{% macro plg_incremental_value(expression, data_type) -%}
+  {{ return(adapter.dispatch('plg_incremental_value', 'plg_signals')(expression, data_type)) }}
+{%- endmacro %}
+
+{% macro default__plg_incremental_value(expression, data_type) -%}
+  {%- if not execute -%}
+  cast(null as {{ data_type }})
+  {%- elif this is string -%}
+  cast(({{ expression }}) as {{ data_type }})
+  {%- else -%}
+    {%- set value = run_query('select cast((' ~ expression ~ ') as ' ~ data_type ~ ') as value').columns[0].values()[0] -%}
+    {%- if value is none -%}
+  cast(null as {{ data_type }})
+    {%- else -%}
+  cast('{{ value }}' as {{ data_type }})
+    {%- endif -%}
+  {%- endif -%}
+{%- endmacro %}

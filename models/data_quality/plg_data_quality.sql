@@ -12,8 +12,21 @@
 -- tests (tests/dbt/data_quality_*.sql, vars plg_quarantine_warn_pct / _error_pct).
 {{ config(materialized='table') }}
 
+-- tracks is read twice, each its own subquery (quarantined rows, the row count), so no
+-- warehouse materialises every event with its payload hash; the id duplicates come from
+-- the incremental plg_data_quality_tracks_duplicates
 with tracks as (
     select * from ({{ plg_segment_tracks_rows() }}) as rows_read
+    where quarantine_reason is not null
+),
+
+tracks_read as (
+    select count(*) as table_row_count
+    from ({{ plg_segment_tracks_rows() }}) as rows_read
+),
+
+tracks_duplicates as (
+    select * from {{ ref('plg_data_quality_tracks_duplicates') }}
 ),
 
 accounts as (
@@ -74,7 +87,6 @@ quarantined as (
 
 -- an id repeated with a different payload: every copy but the one staging keeps
 {%- set dedupe_rules = [
-    ('segment', 'tracks', 'tracks', 'event_id', 'received_at, occurred_at, payload_hash', 'received_at'),
     ('app', 'accounts', 'accounts', 'record_key', 'created_at, payload_hash', 'seen_at'),
     ('helpdesk', 'tickets', 'tickets', 'record_key', 'created_at desc, payload_hash', 'seen_at'),
 ] %}
@@ -171,18 +183,20 @@ findings as (
 ),
 
 table_sizes as (
+    select 'segment' as source_name, 'tracks' as table_name, table_row_count
+    from tracks_read
     {%- for source_name, table_name, cte in [
-        ('segment', 'tracks', 'tracks'), ('app', 'accounts', 'accounts'),
+        ('app', 'accounts', 'accounts'),
         ('app', 'users', 'users'), ('app', 'usage_daily', 'usage'),
         ('stripe', 'subscription_history', 'subscriptions'), ('helpdesk', 'tickets', 'tickets'),
     ] %}
-    select '{{ source_name }}' as source_name, '{{ table_name }}' as table_name, count(*) as table_row_count
+    union all
+    select '{{ source_name }}', '{{ table_name }}', count(*)
     from {{ cte }}
-    {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
-final as (
+grouped as (
     select
         findings.source_name,
         findings.table_name,
@@ -191,14 +205,49 @@ final as (
         findings.action,
         count(*) as row_count,
         min(findings.seen_at) as first_seen_at,
-        max(findings.seen_at) as last_seen_at,
-        max(table_sizes.table_row_count) as table_row_count,
-        {{ plg_as_of() }} as checked_at
+        max(findings.seen_at) as last_seen_at
     from findings
-    left join table_sizes
-        on findings.source_name = table_sizes.source_name
-        and findings.table_name = table_sizes.table_name
     group by 1, 2, 3, 4, 5
+),
+
+-- already one row per event id (its copies counted in plg_data_quality_tracks_duplicates;
+-- ids whose copies are all the same event are plain redeliveries, not findings)
+tracks_deduplicated as (
+    select
+        'segment' as source_name,
+        'tracks' as table_name,
+        cast(event_id as {{ dbt.type_string() }}) as record_key,
+        'duplicate_id_different_payload' as reason,
+        'deduplicated' as action,
+        row_count,
+        first_seen_at,
+        last_seen_at
+    from tracks_duplicates
+    where row_count > 0
+),
+
+all_findings as (
+    select * from grouped
+    union all
+    select * from tracks_deduplicated
+),
+
+final as (
+    select
+        all_findings.source_name,
+        all_findings.table_name,
+        all_findings.record_key,
+        all_findings.reason,
+        all_findings.action,
+        all_findings.row_count,
+        all_findings.first_seen_at,
+        all_findings.last_seen_at,
+        table_sizes.table_row_count,
+        {{ plg_as_of() }} as checked_at
+    from all_findings
+    left join table_sizes
+        on all_findings.source_name = table_sizes.source_name
+        and all_findings.table_name = table_sizes.table_name
 )
 
 select * from final

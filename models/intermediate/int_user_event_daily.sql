@@ -24,14 +24,18 @@ users as (
 ),
 
 {% if is_incremental() %}
+{#- both bounds read once, as literals (plg_incremental_value): as scalar subqueries
+    inside an `or` they were joined to every event -#}
+{%- set watermark = plg_incremental_value(plg_received_watermark(), dbt.type_timestamp()) %}
+{%- set incremental_start = plg_incremental_value(plg_incremental_start('activity_date'), 'date') %}
 -- events the warehouse received since this model's newest receipt minus the lookback:
 -- filtered on the stored columns first, so only those rows pay for the clamp
 newly_received as (
     select
         cast({{ plg_event_time('occurred_at', 'received_at') }} as date) as activity_date
     from events
-    where received_at >= {{ plg_received_watermark() }}
-       or (received_at is null and occurred_at >= {{ plg_received_watermark() }})
+    where received_at >= {{ watermark }}
+       or (received_at is null and occurred_at >= {{ watermark }})
 ),
 
 changed_days as (
@@ -40,8 +44,8 @@ changed_days as (
 
 recompute_from as (
     select least(
-        {{ plg_incremental_start('activity_date') }},
-        coalesce((select min(activity_date) from changed_days), {{ plg_incremental_start('activity_date') }})
+        {{ incremental_start }},
+        coalesce((select min(activity_date) from changed_days), {{ incremental_start }})
     ) as first_day
 ),
 
@@ -82,7 +86,7 @@ in_scope as (
     select *
     from dated
     {% if is_incremental() %}
-    where activity_date >= {{ plg_incremental_start('activity_date') }}
+    where activity_date >= {{ incremental_start }}
        or activity_date in (select activity_date from changed_days)
     {% endif %}
 ),

@@ -19,7 +19,7 @@ from sync.backends.base import Backend, log_sql, register_backend
 from sync.dbt_project import Profile
 from sync.errors import ConfigError, WarehouseError
 from sync.secrets import reveal
-from sync.state_sql import Dialect, Params, StructRows, Typed
+from sync.state_sql import Dialect, Params, StructRows, Typed, json_string_template
 
 _PARAM = re.compile(r"@p(\d+)\b")
 _LOGICAL = {
@@ -84,6 +84,16 @@ def to_query_parameters(params: Params | None) -> list[Any]:
     return out
 
 
+# CODE_POINTS_TO_STRING takes any code point, 0 included (U+0000 must be escaped too).
+_JSON = json_string_template("code_points_to_string([{}])")
+# Unix seconds toward zero, as Python's int(datetime.timestamp()): microseconds minus their
+# remainder (MOD keeps the dividend's sign) is a whole number of seconds, so DIV is exact
+# whichever way it rounds. (UNIX_SECONDS rounds down: -0.5 s would become -1, Python says 0.)
+# The inner parentheses are redundant in BigQuery; sqlglot drops DIV's argument grouping
+# without them when transpiling (the stand-in would compute a - (b // c)).
+_EPOCH = "cast(div((unix_micros({0}) - mod(unix_micros({0}), 1000000)), 1000000) as string)"
+
+
 @register_backend
 class BigQueryBackend(Backend):
     type_name = "bigquery"
@@ -96,6 +106,23 @@ class BigQueryBackend(Backend):
         timestamp="timestamp",
         quote="`",
         param_style="named",
+        string_escapes=True,
+        json_text=_JSON,
+        byte_length="byte_length({})",
+        payload_types={
+            "STRING": ("text", _JSON),
+            # CAST, not TO_JSON_STRING: that writes INT64 outside +-2^53 as a quoted string.
+            **dict.fromkeys(("INTEGER", "INT64"), ("integer", "cast({} as string)")),
+            **dict.fromkeys(("BOOLEAN", "BOOL"), ("boolean", "cast({} as string)")),
+            "TIMESTAMP": ("time", _EPOCH.format("{0}")),
+            # DATETIME is a wall clock; Python reads the naive value as UTC, as TIMESTAMP() does.
+            "DATETIME": ("time", _EPOCH.format("timestamp({0})")),
+            "DATE": ("time", "cast(unix_date({}) * 86400 as string)"),
+            # FLOAT/FLOAT64 are absent on purpose: BigQuery's CAST/TO_JSON_STRING spell
+            # doubles with their own rules, not Python's shortest repr (1.0 vs 1, 1e+16), so
+            # float columns are encoded in Python; NUMERIC/BIGNUMERIC (Decimal), JSON,
+            # RECORD, BYTES, TIME, GEOGRAPHY and REPEATED columns likewise.
+        },
     )
     checkpoint_every = 5000
     fetch_size = 10000
@@ -189,7 +216,12 @@ class BigQueryBackend(Backend):
 
     def column_types(self, relation: str) -> dict[str, str | None]:
         rows = self._result(self._job(f"select * from {relation} limit 0", None))
-        return {f.name.lower(): f.field_type for f in rows.schema}
+        # A REPEATED field reports its element type; spelt ARRAY<...> so no caller takes a
+        # list of strings for a STRING column.
+        return {
+            f.name.lower(): f"ARRAY<{f.field_type}>" if f.mode == "REPEATED" else f.field_type
+            for f in rows.schema
+        }
 
     def transaction(self, statements: Sequence[tuple[str, Params]]) -> None:
         """One script: parameters are renumbered so each statement keeps its own values."""

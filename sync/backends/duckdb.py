@@ -17,6 +17,7 @@ from sync.state_sql import Dialect, Params
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*[KMGT]i?B$", re.IGNORECASE)
 DIFF_MEMORY_LIMIT = "512MB"
 DELIVERY_MEMORY_LIMIT = "128MB"
+_JSON = "cast(to_json({}) as varchar)"
 
 
 @register_backend
@@ -30,10 +31,40 @@ class DuckDBBackend(Backend):
         boolean="boolean",
         timestamp="timestamp",
         array_binds=True,
-        json_text="cast(to_json({}) as varchar)",
+        json_text=_JSON,
         byte_length="strlen({})",
-        epoch_seconds="cast(trunc(epoch({})) as bigint)",
         is_finite="isfinite({})",
+        payload_types={
+            **dict.fromkeys(("VARCHAR", "TEXT", "STRING", "UUID"), ("text", _JSON)),
+            "BOOLEAN": ("boolean", _JSON),
+            **dict.fromkeys(
+                (
+                    "TINYINT",
+                    "SMALLINT",
+                    "INTEGER",
+                    "BIGINT",
+                    "HUGEINT",
+                    "UTINYINT",
+                    "USMALLINT",
+                    "UINTEGER",
+                    "UBIGINT",
+                ),
+                ("integer", _JSON),
+            ),
+            # to_json spells some doubles differently (1e20 vs 1e+20): the same number.
+            **dict.fromkeys(("DOUBLE", "FLOAT", "REAL"), ("float", _JSON)),
+            **dict.fromkeys(
+                (
+                    "TIMESTAMP",
+                    "TIMESTAMP WITH TIME ZONE",
+                    "TIMESTAMP_S",
+                    "TIMESTAMP_MS",
+                    "TIMESTAMP_NS",
+                    "DATE",
+                ),
+                ("time", "cast(cast(trunc(epoch({})) as bigint) as varchar)"),
+            ),
+        },
     )
     # 5000, not 500: each checkpoint is a commit (WAL write and fsync); at Customer.io's
     # ~70,000 operations/s a 500-record checkpoint cost more than building the requests.

@@ -17,12 +17,16 @@ from sync.backends.base import Backend, log_sql, register_backend
 from sync.dbt_project import Profile
 from sync.errors import ConfigError, WarehouseError
 from sync.secrets import reveal
-from sync.state_sql import Dialect, Params
+from sync.state_sql import Dialect, Params, json_string_template
 
 _PASSTHROUGH = (
     "account", "user", "role", "warehouse", "database", "schema", "host", "port", "protocol",
     "authenticator", "login_timeout", "network_timeout", "socket_timeout",
 )  # fmt: skip
+
+
+# CHR(0) is documented as valid (the NUL character), so every control character is escaped.
+_JSON = json_string_template("chr({})")
 
 
 @register_backend
@@ -36,6 +40,33 @@ class SnowflakeBackend(Backend):
         boolean="boolean",
         timestamp="timestamp_ntz",
         upper_identifiers=True,  # dbt-snowflake creates unquoted (upper-case) names
+        string_escapes=True,
+        json_text=_JSON,
+        # OCTET_LENGTH: bytes of a string (LENGTH counts characters). Not
+        # LENGTH(TO_BINARY(x, 'UTF-8')): a text longer than BINARY's maximum would fail the
+        # whole query instead of flagging its row.
+        byte_length="octet_length({})",
+        payload_types={
+            **dict.fromkeys(("TEXT", "VARCHAR", "STRING"), ("text", _JSON)),
+            "NUMBER(*,0)": ("integer", "cast({} as varchar)"),  # the connector's int
+            "BOOLEAN": ("boolean", "cast({} as varchar)"),  # 'true' / 'false'
+            # Whole microseconds since the epoch (the instant for _LTZ/_TZ, the wall clock
+            # read as UTC for _NTZ, as Python reads naive values) truncated toward zero.
+            **dict.fromkeys(
+                ("TIMESTAMP_NTZ", "TIMESTAMP_LTZ", "TIMESTAMP_TZ", "TIMESTAMP"),
+                (
+                    "time",
+                    "cast(cast(trunc(date_part(epoch_microsecond, {}) / 1000000)"
+                    " as number(38, 0)) as varchar)",
+                ),
+            ),
+            "DATE": ("time", "cast(date_part(epoch_second, cast({} as timestamp_ntz)) as varchar)"),
+            # FLOAT is absent on purpose: Snowflake writes doubles with its own digit rules
+            # (1.0 as 1, at most 15-17 significant digits) where Python writes the shortest
+            # repr (1.0, 0.30000000000000004), so float columns are encoded in Python.
+            # NUMBER(p, s>0) (Python: Decimal -> int or float), VARIANT/OBJECT/ARRAY
+            # (JSON text from the connector), BINARY and TIME likewise.
+        },
     )
     checkpoint_every = 1000
     fetch_size = 10000

@@ -359,19 +359,9 @@ class _Builder:
         )
 
 
-# Column types (as the warehouse names them) whose SQL encoding is exactly the Python one.
-# Matched whole: `VARCHAR[]` or `TIMESTAMP[]` (lists) must not pass as text or time.
-_SQL_TEXT = frozenset({"VARCHAR", "TEXT", "STRING", "UUID"})
-_SQL_EXACT = frozenset({"BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"})
-_SQL_EXACT |= {"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
-_SQL_FLOAT = frozenset({"DOUBLE", "FLOAT", "REAL"})
-_SQL_TIME = frozenset({"TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_S", "TIMESTAMP_MS"})
-_SQL_TIME |= {"TIMESTAMP_NS", "DATE"}
-
-
-def _lit(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
+# Identifier columns whose SQL text is Python's `str(value)`: text and integers (a boolean
+# would read 'true' in SQL and 'True' in Python, a timestamp differently everywhere).
+_SQL_ID_KINDS = frozenset({"text", "integer"})
 
 
 def _person_sql(
@@ -381,9 +371,14 @@ def _person_sql(
     columns: Mapping[str, tuple[str, str]],
     d: Dialect,
 ) -> tuple[str, str] | None:
+    """(payload, problem) SQL for person `identify`s, or None for the Python path.
+
+    Each column type's JSON text comes from the warehouse's `Dialect.payload_types`; a type
+    missing there (no exact SQL twin on that warehouse) sends the whole sync to Python.
+    """
     if sync.object != "person" or d.json_text is None or d.byte_length is None:
         return None
-    if d.epoch_seconds is None or d.is_finite is None or len(identifier) != 1:
+    if not d.payload_types or len(identifier) != 1:
         return None
     ((id_field, id_column),) = identifier.items()
     # A mapped field named like the identifier overrides it in the row's fields (the demo
@@ -392,57 +387,54 @@ def _person_sql(
     id_names = set(identifier) | set(identifier.values())
     if id_field not in PERSON_IDS or id_column not in columns:
         return None
+    id_type = d.payload_type(columns[id_column][1])
+    if id_type is None or id_type[0] not in _SQL_ID_KINDS:
+        return None
     attrs = [(n, c) for n, c in fields.items() if n not in id_names and n not in SYNC_COLUMNS]
     if len(attrs) > MAX_ATTRIBUTES or any(byte_len(n) > MAX_ATTRIBUTE_NAME_BYTES for n, _ in attrs):
         return None  # every row fails the same way: the Python path says so per record
-    text, size = d.json_text.format, d.byte_length.format
+    lit, text, size = d.literal, d.json_text.format, d.byte_length.format
     id_expr = f"coalesce(cast({columns[id_column][0]} as {d.string}), sync_key)"
     problems = [
-        (f"{id_expr} = ''", _lit(f"identifier {id_field!r} is empty")),
+        (f"{id_expr} = ''", lit(f"identifier {id_field!r} is empty")),
         (
             f"{size(id_expr)} > {MAX_ID_BYTES}",
-            f"{_lit(f'identifier {id_field!r} is ')} || cast({size(id_expr)} as {d.string})"
-            f" || {_lit(f' bytes; Customer.io accepts at most {MAX_ID_BYTES} bytes')}",
+            f"{lit(f'identifier {id_field!r} is ')} || cast({size(id_expr)} as {d.string})"
+            f" || {lit(f' bytes; Customer.io accepts at most {MAX_ID_BYTES} bytes')}",
         ),
     ]
     parts = [
-        _lit(
-            f'{{"type":"person","action":"identify","identifiers":{{{_encode(id_field).decode()}:'
-        ),
+        lit(f'{{"type":"person","action":"identify","identifiers":{{{_encode(id_field).decode()}:'),
         text(id_expr),
-        _lit('},"attributes":{'),
+        lit('},"attributes":{'),
     ]
     for i, (name, column) in enumerate(attrs):
         expr, sql_type = columns[column]
-        kind = sql_type.upper()
-        if kind in _SQL_TEXT:
-            value = text(expr)
+        found = d.payload_type(sql_type)
+        if found is None or (found[0] == "float" and d.is_finite is None):
+            return None  # decimals, lists, structs, ...: encoded in Python, as documented
+        kind, template = found
+        value = template.format(expr)
+        if kind == "text":
             measured = size(f"cast({expr} as {d.string})")
             problems.append(
                 (
                     f"{measured} > {MAX_ATTRIBUTE_VALUE_BYTES}",
-                    f"{_lit(f'attribute {name!r} value is ')} || cast({measured} as {d.string})"
-                    f" || {_lit(f' bytes; Customer.io accepts at most {MAX_ATTRIBUTE_VALUE_BYTES} bytes per value')}",
+                    f"{lit(f'attribute {name!r} value is ')} || cast({measured} as {d.string})"
+                    f" || {lit(f' bytes; Customer.io accepts at most {MAX_ATTRIBUTE_VALUE_BYTES} bytes per value')}",
                 )
             )
-        elif kind in _SQL_EXACT:
-            value = text(expr)
-        elif kind in _SQL_FLOAT:
-            value = text(expr)
+        elif kind == "float":
             problems.append(
                 (
-                    f"not {d.is_finite.format(expr)}",
-                    f"{_lit(f'field {name!r} is ')} || cast({expr} as {d.string})"
-                    f" || {_lit('; NaN/Infinity cannot be sent')}",
+                    f"not {d.is_finite.format(expr)}",  # type: ignore[union-attr]
+                    f"{lit(f'field {name!r} is ')} || cast({expr} as {d.string})"
+                    f" || {lit('; NaN/Infinity cannot be sent')}",
                 )
             )
-        elif kind in _SQL_TIME:
-            value = f"cast({d.epoch_seconds.format(expr)} as {d.string})"
-        else:  # decimals, lists, structs, ...: encoded in Python, exactly as documented
-            return None
         sep = "," if i else ""
-        parts += [_lit(f"{sep}{_encode(name).decode()}:"), f"coalesce({value}, '\"\"')"]
-    parts.append(_lit("}}"))
+        parts += [lit(f"{sep}{_encode(name).decode()}:"), f"coalesce({value}, '\"\"')"]
+    parts.append(lit("}}"))
     # One concat() call, not a chain of ||: a chain makes an intermediate string per part
     # and row, which made DuckDB hold ~100 MB more while streaming 1M rows.
     payload = "concat(" + ", ".join(parts) + ")"

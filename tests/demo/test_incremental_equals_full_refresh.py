@@ -38,8 +38,11 @@ SCENARIO_RUN = dt.datetime(2026, 11, 1, 12, 15)
 AFTER_MIDNIGHT = dt.datetime(2026, 11, 2, 0, 30)
 COMPARED = [
     "stg_segment__tracks",
+    "plg_data_quality_tracks_duplicates",
+    "plg_data_quality",
     "int_user_event_daily",
     "int_user_daily_activity",
+    "int_user_event_firsts",
     "int_account_daily_activity",
     "int_account_pql_signal_daily",
     "int_account_pql_crossings",
@@ -47,6 +50,9 @@ COMPARED = [
     "account_pql_scores",
     "account_churn_risk",
     "account_plan_limits",
+    "user_milestones",
+    "user_activation",
+    "milestone_retention_lift",
     "account_signals",
     "account_handoffs",
     "account_usage_sparklines",

@@ -6,9 +6,11 @@ the fake reads them through their REST representation (`to_api_repr()`), so what
 over the wire is what gets checked. Every statement must parse as BigQuery with sqlglot;
 it is then transpiled to DuckDB and executed, with parameters bound (never inlined).
 
-One known transpile gap is bridged here, not in product code: BigQuery's
+Known transpile gaps are bridged here, not in product code: BigQuery's
 `select * from unnest(@array_of_structs)` expands struct fields into columns; DuckDB needs
-`unnest(x, recursive := true)` for that.
+`unnest(x, recursive := true)` for that. `BYTE_LENGTH(string)` becomes DuckDB's
+`OCTET_LENGTH`, which takes only BLOBs: DuckDB's `strlen` (UTF-8 bytes of a VARCHAR) runs
+instead. `CODE_POINTS_TO_STRING([n])` has no DuckDB twin: `chr(n)` runs instead.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import duckdb
 import sqlglot
 from google.cloud import bigquery as bq
+from sqlglot import exp
 
 
 def _decode_scalar(type_: str, value: Any) -> Any:
@@ -62,6 +65,16 @@ _BQ_TYPES = {
     "DATE": "DATE",
     "VARCHAR": "STRING",
 }
+
+
+def _bridge(node: exp.Expression) -> exp.Expression:
+    """BigQuery functions sqlglot transpiles to DuckDB SQL that DuckDB rejects (see above)."""
+    if isinstance(node, exp.ByteLength) and not isinstance(node.this, exp.Cast):
+        return exp.Anonymous(this="strlen", expressions=[node.this])
+    if isinstance(node, exp.CodePointsToString) and isinstance(node.this, exp.Array):
+        (point,) = node.this.expressions
+        return exp.Anonymous(this="chr", expressions=[point])
+    return node
 
 
 def _bq_type(duck_type: Any) -> str:
@@ -125,7 +138,7 @@ class FakeBigQueryClient:
         types: list[str] = []
         rows: list[tuple[Any, ...]] = []
         for stmt in parsed:
-            duck = stmt.sql("duckdb")
+            duck = stmt.transform(_bridge).sql("duckdb")
             for name, value in params.items():
                 if isinstance(value, list) and value and isinstance(value[0], dict):
                     duck = re.sub(

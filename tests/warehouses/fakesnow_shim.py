@@ -25,16 +25,42 @@ def _qualified_temporary_table_as_session_table(expression: exp.Expr) -> exp.Exp
     return expression
 
 
-def install() -> None:
-    """Apply the shims to fakesnow's statement transform (in this process only)."""
+def _octet_length_of_text(expression: exp.Expr) -> exp.Expr:
+    """`octet_length(text)` (Snowflake: UTF-8 bytes of a string or binary) reaches DuckDB as
+    `OCTET_LENGTH`, which takes only BLOBs; DuckDB's `strlen` counts a VARCHAR's UTF-8 bytes.
+    Only text is measured by the SQL under test (payload limits), so binaries are not
+    bridged."""
+    return expression.transform(
+        lambda node: (
+            exp.Anonymous(this="strlen", expressions=[node.this])
+            if isinstance(node, exp.ByteLength)
+            else node
+        )
+    )
+
+
+def transform(expression: exp.Expr) -> exp.Expr:
+    """Every shim, applied to one parsed statement."""
+    return _octet_length_of_text(_qualified_temporary_table_as_session_table(expression))
+
+
+def shimmed_transform():  # type: ignore[no-untyped-def]
+    """fakesnow's statement transform with the shims in front (for in-process fakesnow)."""
     from fakesnow.cursor import FakeSnowflakeCursor
 
     original = FakeSnowflakeCursor._transform
 
     def _transform(self, expression, params):  # type: ignore[no-untyped-def]
-        return original(self, _qualified_temporary_table_as_session_table(expression), params)
+        return original(self, transform(expression), params)
 
-    FakeSnowflakeCursor._transform = _transform  # type: ignore[method-assign]
+    return _transform
+
+
+def install() -> None:
+    """Apply the shims to fakesnow's statement transform (in this process only)."""
+    from fakesnow.cursor import FakeSnowflakeCursor
+
+    FakeSnowflakeCursor._transform = shimmed_transform()  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -211,3 +211,32 @@ def test_transpiled_models_match_the_duckdb_build(
             assert checked > 0 and data_differs == 0, (name, checked, data_differs)
     finally:
         con.close()
+
+
+@pytest.mark.slow
+def test_demo_people_operations_built_in_bigquery_sql_are_the_python_ones(
+    duckdb_build: DuckdbBuild, tmp_path: Path
+) -> None:
+    """The demo's Customer.io people rows behind the BigQuery client fake (types as the
+    REST schema reports them): the operation the BigQuery SQL builds for each row, parsed
+    as BigQuery and run transpiled, is the one Python builds from the same row."""
+    import shutil
+
+    from sync.backends.bigquery import BigQueryBackend
+    from sync.dbt_project import Profile
+    from tests.sync.bigquery_fake import FakeBigQueryClient
+    from tests.warehouses.test_payload_sql import demo_people_mismatches
+
+    copy = tmp_path / "build.duckdb"
+    shutil.copy(duckdb_build.path, copy)
+    profile = Profile("t", "ci", "bigquery", {"project": "p", "method": "anonymous"}, REPO)
+    backend = BigQueryBackend(profile, "plg_sync", client=FakeBigQueryClient(str(copy)))
+    reference = connect_reference(duckdb_build)
+    try:
+        compared, differences = demo_people_mismatches(
+            backend, "main.sync_customerio_people", reference
+        )
+    finally:
+        backend.close()
+        reference.close()
+    assert compared > 0 and differences == [], "\n".join(differences[:5])

@@ -282,3 +282,28 @@ def test_snowflake_results_match_the_duckdb_build(
     finally:
         snow.close()
         con.close()
+
+
+@pytest.mark.slow
+def test_demo_people_operations_built_in_snowflake_sql_are_the_python_ones(
+    snowflake_build: dict[str, Any], fakesnow_port: int, duckdb_build: DuckdbBuild
+) -> None:
+    """The demo's Customer.io people, as dbt-snowflake built and typed them: the operation
+    Snowflake SQL builds for each row is the one Python builds from the same row (values
+    from the DuckDB reference: fakesnow turns a null TIMESTAMP_NTZ into 1970 over Arrow)."""
+    from sync.backends.snowflake import SnowflakeBackend
+    from sync.dbt_project import Profile
+    from tests.warehouses.test_payload_sql import demo_people_mismatches
+
+    settings = {"account": "fakesnow", "user": "ci", "password": "ci", "host": "localhost",
+                "port": fakesnow_port, "protocol": "http", "database": DATABASE,
+                "schema": SCHEMA}  # fmt: skip
+    backend = SnowflakeBackend(Profile("t", "ci", "snowflake", settings, REPO), "plg_sync")
+    reference = connect_reference(duckdb_build)
+    try:
+        relation = f"{DATABASE}.{SCHEMA}.SYNC_CUSTOMERIO_PEOPLE"
+        compared, differences = demo_people_mismatches(backend, relation, reference)
+    finally:
+        backend.close()
+        reference.close()
+    assert compared > 0 and differences == [], "\n".join(differences[:5])

@@ -12,8 +12,8 @@ with users as (
     select * from {{ ref('stg_app__users') }}
 ),
 
-user_event_days as (
-    select * from {{ ref('int_user_event_daily') }}
+user_event_firsts as (
+    select * from {{ ref('int_user_event_firsts') }}
 ),
 
 user_active_days as (
@@ -28,19 +28,21 @@ milestone_events as (
     select distinct event_name from milestones
 ),
 
+-- one row per user and event first sent before the as-of time (int_user_event_firsts):
+-- "did it within the first days" holds when the first day does, as the bound is an upper one
 events_before_as_of as (
     select
         user_id,
         event_name,
-        activity_date
-    from user_event_days
+        first_activity_date
+    from user_event_firsts
     where first_occurred_at < {{ plg_as_of() }}
 ),
 
 event_popularity as (
     select
         event_name,
-        count(distinct user_id) as users_ever_count
+        count(*) as users_ever_count
     from events_before_as_of
     group by event_name
 ),
@@ -96,14 +98,14 @@ cohort_totals as (
 -- early = signup day up to day plg_lift_first_days - 1 (events stamped before signup by a
 -- skewed client clock count as early)
 early_event_users as (
-    select distinct
+    select
         cohort_retention.user_id,
         cohort_retention.retained_flag,
         events_before_as_of.event_name
     from cohort_retention
     inner join events_before_as_of
         on cohort_retention.user_id = events_before_as_of.user_id
-    where {{ days_between('cohort_retention.signup_date', 'events_before_as_of.activity_date') }}
+    where {{ days_between('cohort_retention.signup_date', 'events_before_as_of.first_activity_date') }}
         < {{ var('plg_lift_first_days') }}
 ),
 

@@ -14,6 +14,10 @@ user_event_days as (
     select * from {{ ref('int_user_event_daily') }}
 ),
 
+user_event_firsts as (
+    select * from {{ ref('int_user_event_firsts') }}
+),
+
 signed_up_users as (
     select
         user_id,
@@ -23,8 +27,24 @@ signed_up_users as (
     where created_at <= {{ plg_as_of() }}
 ),
 
--- per-day rows of each milestone's event, cut at the as-of time: a day that straddles it
--- (first event before, last event at or after) counts as one event at its first time
+-- min_count 1: completed at the first event before the as-of time, which
+-- int_user_event_firsts keeps per user and event (incremental: a new day adds only the
+-- users and events seen that day)
+first_event_completions as (
+    select
+        user_event_firsts.user_id,
+        milestones.milestone_key,
+        user_event_firsts.first_occurred_at as completed_at
+    from user_event_firsts
+    inner join milestones
+        on user_event_firsts.event_name = milestones.event_name
+    where milestones.min_count <= 1
+      and user_event_firsts.first_occurred_at < {{ plg_as_of() }}
+),
+
+-- min_count above 1 needs running counts: per-day rows of each such milestone's event,
+-- cut at the as-of time: a day that straddles it (first event before, last event at or
+-- after) counts as one event at its first time
 milestone_event_days as (
     select
         user_event_days.user_id,
@@ -42,7 +62,8 @@ milestone_event_days as (
     from user_event_days
     inner join milestones
         on user_event_days.event_name = milestones.event_name
-    where user_event_days.first_occurred_at < {{ plg_as_of() }}
+    where milestones.min_count > 1
+      and user_event_days.first_occurred_at < {{ plg_as_of() }}
 ),
 
 cumulative_counts as (
@@ -77,7 +98,7 @@ reaching_days as (
 
 -- exact when the day's first event is the min_count-th (always so for min_count 1);
 -- otherwise the day's last event, the earliest time known to include min_count events
-completions as (
+running_count_completions as (
     select
         user_id,
         milestone_key,
@@ -87,6 +108,12 @@ completions as (
         end as completed_at
     from reaching_days
     where reaching_day_number = 1
+),
+
+completions as (
+    select * from first_event_completions
+    union all
+    select * from running_count_completions
 ),
 
 user_milestone_grid as (
