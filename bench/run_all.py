@@ -264,6 +264,14 @@ def handoff_section(res: dict[str, Any]) -> list[str]:
     for r in res["scales"]:
         nodes = ", ".join(f"`{n['node']}` {n['s']:.1f} s" for n in r.get("slowest_build_nodes", []))
         out.append(f"- {r['scale']}: {nodes or '-'}")
+    out += ["", "Summed execution seconds per node kind in that build (two threads):", ""]
+    for r in res["scales"]:
+        kinds = r.get("build_seconds_by_kind") or {}
+        shown = ", ".join(
+            f"{kind} {v['s']:,.1f} s ({v['nodes']:.0f} nodes)"
+            for kind, v in sorted(kinds.items(), key=lambda kv: -kv[1]["s"])
+        )
+        out.append(f"- {r['scale']}: {shown or 'not recorded in this run'}")
     out += ["", res.get("handoff_notes", ""), ""]
     return out
 
