@@ -213,8 +213,10 @@ def _slowest_nodes(root: Path, top: int = 6) -> list[dict[str, Any]]:
     return timed[:top]
 
 
-def run(scale: str, accounts: int = 5) -> dict[str, Any]:
-    """One measurement at `scale`; returns the result (also written to bench/results/)."""
+def run(scale: str, accounts: int = 5, job_args: tuple[str, ...] = ()) -> dict[str, Any]:
+    """One measurement at `scale`; returns the result (also written to bench/results/).
+    `job_args` are extra `dbt build` arguments for the timed job (e.g. `--exclude
+    test_type:unit`, what a scheduler may run since unit tests check logic, not data)."""
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="plg_handoff_") as tmp:
         root = Path(tmp)
@@ -247,7 +249,9 @@ def run(scale: str, accounts: int = 5) -> dict[str, Any]:
 
             planted = _plant(db, accounts, dt.datetime(2026, 11, 1, 12, 1))
             landed = time.time()
-            dbt_seconds = _dbt(root, db, "build", "--vars", '{plg_as_of: "2026-11-01 12:15:00"}')
+            dbt_seconds = _dbt(
+                root, db, "build", *job_args, "--vars", '{plg_as_of: "2026-11-01 12:15:00"}'
+            )
             slowest, by_kind = _slowest_nodes(root), _time_by_kind(root)
             sync_started = time.time()
             sync_seconds = _sync(config, db, env)
@@ -280,6 +284,7 @@ def run(scale: str, accounts: int = 5) -> dict[str, Any]:
     done = [r for r in rows if r["deal_s"] is not None]
     result = {
         "scale": scale,
+        "job_dbt_args": " ".join(job_args),
         "accounts_planted": len(rows),
         "accounts_handed_off": len(done),
         "setup_build_s": round(setup_build, 1),
@@ -304,7 +309,8 @@ def run(scale: str, accounts: int = 5) -> dict[str, Any]:
         "load_before": " / ".join(f"{x:.2f}" for x in load_before),
         "load_after": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
-    out = REPO / "bench" / "results" / f"handoff_{scale}.json"
+    suffix = "_" + "_".join(a.strip("-").replace(":", "-") for a in job_args) if job_args else ""
+    out = REPO / "bench" / "results" / f"handoff_{scale}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     return result
@@ -314,8 +320,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", default="tiny")
     parser.add_argument("--accounts", type=int, default=5)
+    parser.add_argument(
+        "--job-dbt-args", default="", help="extra dbt build arguments for the timed job"
+    )
     args = parser.parse_args(argv)
-    result = run(args.scale, args.accounts)
+    result = run(args.scale, args.accounts, tuple(args.job_dbt_args.split()))
     print(json.dumps({k: v for k, v in result.items() if k != "per_account"}, indent=2))
 
 
