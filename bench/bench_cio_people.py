@@ -112,13 +112,14 @@ def run_once(root: Path, db: Path, records: int, sink: str, profile: Path | None
         if profile is not None:  # py-spy: where plg-sync's own time goes
             cmd = [str(BIN / "py-spy"), "record", "-o", str(profile), "-f", "raw", "--", *cmd]
         started = time.perf_counter()
-        cpu0 = _children_cpu()
+        cpu0, own0 = _children_cpu(), _own_cpu()
         proc = subprocess.Popen(
             cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         peak = _watch_rss(proc)
         wall = time.perf_counter() - started
         cpu = _children_cpu() - cpu0
+        sink_cpu = _own_cpu() - own0  # the sink's threads (and the RSS watcher) in this process
         err = proc.stderr.read().decode() if proc.stderr else ""
         if proc.returncode != 0:
             raise RuntimeError(f"plg-sync run exited {proc.returncode}: {err[-2000:]}")
@@ -135,13 +136,21 @@ def run_once(root: Path, db: Path, records: int, sink: str, profile: Path | None
                 "bytes_per_op": t.pop("op_bytes"),  # the stand-in's body bytes per operation
             }
     return summarise(
-        t | {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak / 2**20, "records": records}
+        t
+        | {"wall_s": wall, "cpu_s": cpu, "sink_cpu_s": sink_cpu}
+        | {"peak_rss_mb": peak / 2**20, "records": records}
     )
 
 
 def _children_cpu() -> float:
     """User + system CPU seconds of finished child processes (the plg-sync run)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _own_cpu() -> float:
+    """User + system CPU seconds of this process (the sink answering the run)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -208,7 +217,8 @@ def main() -> None:
         f"(ceiling {f('ceiling')} = 100 req/s x {f('ops_per_request')} ops/request)\n"
         f"  bytes/op {f('bytes_per_op')}; requests/s {f('requests_per_s', 1)}; "
         f"429s {f('throttled')}; share of the full-500 KB ceiling {f('share_500kb', 1, 100)}%\n"
-        f"  wall {f('wall_s', 1)} s; CPU of plg-sync {f('cpu_s', 1)} s; peak RSS {f('peak_rss_mb')} MB; "
+        f"  wall {f('wall_s', 1)} s; CPU of plg-sync {f('cpu_s', 1)} s (sink {f('sink_cpu_s', 1)} s); "
+        f"peak RSS {f('peak_rss_mb')} MB; "
         f"duplicates {s['duplicates']['max']:.0f}; lost {s['lost']['max']:.0f}"
     )
     if args.json:

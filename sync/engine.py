@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from sync import interrupt
 from sync.backends import Backend, connect
@@ -32,18 +33,18 @@ from sync.planning import (
     column_signature,
     failures_over_threshold,
     guardrail_problems,
-    payload_row_to_change,
     redacted_sample,
     resolve_mapping,
     row_to_change,
     schema_drift,
     state_loss_problem,
 )
-from sync.records import Change, Outcome
+from sync.records import Change, Frame, Outcome, Outcomes
 from sync.secrets import redact
-from sync.state import Acked, Clock, Rejected, StateStore, utc_now
+from sync.state import CheckpointWriter, Clock, Pending, Rejected, StateStore, utc_now
 from sync.types import DiffCounts, RunOptions, SyncResult
 
+T = TypeVar("T")
 DEFAULT_BATCH_SIZE = 100
 SAMPLE_SIZE = 3
 
@@ -321,16 +322,14 @@ class Engine:
         checkpoint_every = sync.checkpoint_every or ws.backend.checkpoint_every
         send_removes = sync.on_remove != "ignore"
         total = counts.added + counts.changed + (counts.removed if send_removes else 0)
-        acked: list[Acked] = []
-        rejected: list[Rejected] = []
-
+        fetch = ws.backend.fetch_size
+        pending = Pending()
         renewed = time.monotonic()
+        advance = self.reporter.progress(sync.name, total)
 
-        def flush() -> None:
+        def write(outcomes: Pending) -> None:  # on the checkpoint writer's thread
             nonlocal renewed
-            state.checkpoint(sync.name, result.run_id, acked, rejected)
-            acked.clear()
-            rejected.clear()
+            state.checkpoint(sync.name, result.run_id, outcomes)
             # Renewing costs two statements; at tens of thousands of records/s checkpoints
             # come many times a second, so renew once a tenth of the TTL has passed: the
             # lease can still never lapse while this run is alive.
@@ -338,48 +337,57 @@ class Engine:
                 state.renew_lease(sync.name, result.run_id, ttl)
                 renewed = time.monotonic()
 
-        advance = self.reporter.progress(sync.name, total)
+        writer = CheckpointWriter(write)
+
+        def consume(streams: Sequence[object], groups: Iterator[tuple[Any, Outcomes]]) -> None:
+            try:
+                for group, outcomes in groups:
+                    self._record(group, outcomes, pending, result)
+                    advance(len(group))
+                    if len(pending) >= checkpoint_every:
+                        writer.submit(pending.take())
+            except interrupt.Interrupted:  # the HTTP layer stopped mid-batch: resent next run
+                self._stop_if_requested(sync, result, total)
+                raise
+            finally:
+                # Stop the destination's senders first (their unfinished batches are simply
+                # resent next run), then close the result cursor: on DuckDB an open cursor
+                # keeps the database file open in this process after the workspace closed.
+                for stream in (groups, *streams):
+                    close = getattr(stream, "close", None)
+                    if close is not None:
+                        close()
+                # Whatever was acknowledged before an error is kept (the error propagates):
+                # the checkpoint in flight commits, then the rest, on this thread.
+                try:
+                    writer.wait()
+                finally:
+                    state.checkpoint(sync.name, result.run_id, pending.take())
+
+        def checked(items: Iterable[T]) -> Iterator[T]:
+            # SIGTERM/SIGINT: nothing more is read once a stop is asked (raised through
+            # `deliver`, which stops its senders; their batches are resent). The HTTP layer
+            # also starts no request after a stop, so a frame read before it sends nothing.
+            for item in items:
+                if interrupt.requested():
+                    self._stop_if_requested(sync, result, total)
+                yield item
+
         built = self._payload_sql(sync, dest, mapping, work)
-        if built is not None:  # the warehouse builds each operation; Python only frames it
-            chunks = state.stream_payloads(work, *built, send_removes, ws.backend.fetch_size)
-            convert = payload_row_to_change
-        else:
-            chunks = state.stream_changes(
-                work, len(mapping.columns), send_removes, ws.backend.fetch_size
-            )
-            convert = row_to_change
-
-        def changes() -> Iterator[Change]:
-            # SIGTERM/SIGINT: no new record goes to the destination once a stop is asked
-            # (raised through `deliver`, which stops its senders; their batches are resent).
-            for chunk in chunks:
-                for row in chunk:
-                    if interrupt.requested():
-                        self._stop_if_requested(sync, result, total)
-                    yield convert(row, mapping)
-
-        groups = dest.deliver(sync, changes(), batch_size)
+        chunks = None
         try:
-            for group, outcomes in groups:
-                self._record(group, outcomes, acked, rejected, result)
-                advance(len(group))
-                if len(acked) + len(rejected) >= checkpoint_every:
-                    flush()
-        except interrupt.Interrupted:  # the HTTP layer stopped mid-batch: no outcome, resent
-            self._stop_if_requested(sync, result, total)
-            raise
+            if built is not None:  # the warehouse builds each operation; Python only frames it
+                frames = state.stream_frames(work, *built, fetch)
+                consume([frames], dest.deliver_frames(sync, checked(frames)))
+                if send_removes and counts.removed:  # removes: the destination's own logic
+                    chunks = state.stream_changes(work, len(mapping.columns), True, fetch, True)
+            else:
+                chunks = state.stream_changes(work, len(mapping.columns), send_removes, fetch)
+            if chunks is not None:
+                changes = (row_to_change(row, mapping) for chunk in chunks for row in chunk)
+                consume([chunks], dest.deliver(sync, checked(changes), batch_size))
         finally:
-            # Stop the destination's senders first (their unfinished batches are simply
-            # resent next run), then close the result cursor: on DuckDB an open cursor keeps
-            # the database file open in this process after the workspace closed.
-            for stream in (groups, chunks):
-                close = getattr(stream, "close", None)
-                if close is not None:
-                    close()
-            # Whatever was acknowledged before an error is kept (the error still propagates).
-            state.checkpoint(sync.name, result.run_id, acked, rejected)
-            acked.clear()
-            rejected.clear()
+            writer.close()
         if not send_removes and counts.removed:
             state.drop_removed_state(sync.name, work)
             result.skipped = counts.removed
@@ -410,24 +418,36 @@ class Engine:
 
     def _record(
         self,
-        batch: Sequence[Change],
-        outcomes: list[Outcome],
-        acked: list[Acked],
-        rejected: list[Rejected],
+        group: Frame | Sequence[Change],
+        outcomes: Outcomes,
+        pending: Pending,
         result: SyncResult,
     ) -> None:
-        """One outcome per change of `batch` into the next checkpoint (missing = rejected)."""
+        """One outcome per record of `group` into the next checkpoint (missing = rejected).
+
+        `outcomes` None: the destination's answers proved every record of the group, which
+        is then acknowledged column by column, without an object per record."""
+        if isinstance(group, Frame):
+            ops, keys, hashes = group.ops, group.keys, group.hashes
+        else:
+            ops = [ch.op for ch in group]
+            keys = [ch.key for ch in group]
+            hashes = [ch.hash for ch in group]
+        if outcomes is None:
+            pending.acknowledge(ops, keys, hashes)  # type: ignore[arg-type]
+            result.succeeded += len(keys)
+            return
         by_key: dict[str, Outcome] = {o.key: o for o in outcomes}
-        for ch in batch:
-            o = by_key.get(ch.key)
+        for op, key, hash_ in zip(ops, keys, hashes, strict=True):
+            o = by_key.get(key)
             if o is None:
-                o = Outcome(ch.key, "permanent", "no_outcome", "destination returned no outcome")
+                o = Outcome(key, "permanent", "no_outcome", "destination returned no outcome")
             if o.ok:
-                acked.append(Acked(ch.op, ch.key, ch.hash))
+                pending.ack(op, key, hash_)
                 result.succeeded += 1
             else:
                 msg = redact(o.message or "")[:1000] or None
-                rejected.append(Rejected(ch.op, ch.key, o.code or o.status, msg))
+                pending.rejected.append(Rejected(op, key, o.code or o.status, msg))
                 result.failed += 1
                 if len(result.reasons) < 3:
                     result.reasons.append(f"{o.code or o.status}: {(msg or '')[:200]}")

@@ -8,19 +8,25 @@ rows in one transaction, so a crash between checkpoints only causes re-sends, ne
 from __future__ import annotations
 
 import os
+import queue
 import socket
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sync.backends.base import Backend
 from sync.errors import LockHeldError, WarehouseError
+from sync.records import Frame
 from sync.state_sql import STATE_TABLES, ColumnProblem, contract_problems
 from sync.types import DiffCounts
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 # sync_runs columns added after the first release: created by `alter table` on old schemas.
 _LATER_COLUMNS = {
     "sync_runs": ("model_rows", "state_rows", "model_columns", "state_rows_after"),
@@ -90,15 +96,6 @@ class RepairStep:
 
 
 @dataclass(frozen=True)
-class Acked:
-    """A record the destination accepted: its state row is upserted (or deleted if removed)."""
-
-    op: str
-    key: str
-    hash: str | None
-
-
-@dataclass(frozen=True)
 class Rejected:
     """A record the destination refused: logged, state untouched, resent next run."""
 
@@ -106,6 +103,83 @@ class Rejected:
     key: str
     code: str | None
     message: str | None
+
+
+@dataclass
+class Pending:
+    """Outcomes not yet checkpointed: acknowledged records column by column, rejections.
+
+    Columns, not an object per record: at tens of thousands of records a second, one
+    object per acknowledged record cost more than the checkpoint itself. An acknowledged
+    record's state row is upserted (deleted if it was a remove)."""
+
+    ops: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    hashes: list[str | None] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.keys) + len(self.rejected)
+
+    def acknowledge(self, ops: list[str], keys: list[str], hashes: list[str | None]) -> None:
+        """A whole group the destination proved accepted."""
+        self.ops += ops
+        self.keys += keys
+        self.hashes += hashes
+
+    def ack(self, op: str, key: str, hash_: str | None) -> None:
+        self.ops.append(op)
+        self.keys.append(key)
+        self.hashes.append(hash_)
+
+    def clear(self) -> None:
+        self.ops, self.keys, self.hashes, self.rejected = [], [], [], []
+
+    def take(self) -> Pending:
+        """Everything pending, handed over; this buffer starts empty again."""
+        taken = Pending(self.ops, self.keys, self.hashes, self.rejected)
+        self.clear()
+        return taken
+
+
+class CheckpointWriter:
+    """Writes checkpoints on one background thread while the run reads and sends on.
+
+    A checkpoint is a commit (on DuckDB: list binds, a WAL write, an fsync). Written by the
+    thread that reads rows and packs requests, checkpoints took over half of its time in a
+    Customer.io people run and starved the senders (issue 19). `submit` hands one over and
+    returns; at most `depth` are queued or in flight (`submit` waits for the oldest and
+    re-raises its error), so checkpoints commit in order, a failure stops the run at the
+    next submit, and memory holds a bounded number of outcomes. The writer uses the
+    warehouse connection while checkpoints are pending: `wait` before using it elsewhere.
+    """
+
+    def __init__(self, write: Callable[[Pending], None], depth: int = 2) -> None:
+        self._write = write
+        self._depth = depth
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plg-sync-checkpoint")
+        self._futures: deque[Future[None]] = deque()
+
+    def submit(self, pending: Pending) -> None:
+        while len(self._futures) >= self._depth:
+            self._futures.popleft().result()
+        self._futures.append(self._pool.submit(self._write, pending))
+
+    def wait(self) -> None:
+        """Block until every pending checkpoint finished; then raise the first error."""
+        error: BaseException | None = None
+        while self._futures:
+            future = self._futures.popleft()
+            exc = future.exception()  # waits; each checkpoint stands on its own
+            error = error or exc
+        if error is not None:
+            raise error
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 class StateStore:
@@ -399,17 +473,29 @@ class StateStore:
         )
 
     def stream_changes(
-        self, work: str, n_columns: int, include_removes: bool, chunk: int
+        self,
+        work: str,
+        n_columns: int,
+        include_removes: bool,
+        chunk: int,
+        removes_only: bool = False,
     ) -> Iterator[list[tuple[Any, ...]]]:
-        sql = self.sql.changes_select(work, n_columns, include_removes)
+        sql = self.sql.changes_select(work, n_columns, include_removes, removes_only)
         return self.backend.stream(sql, None, chunk)
 
-    def stream_payloads(
-        self, work: str, payload: str, problem: str, include_removes: bool, chunk: int
-    ) -> Iterator[list[tuple[Any, ...]]]:
-        """Like `stream_changes`, with each row's operation built in SQL (`payloads_select`)."""
-        sql = self.sql.payloads_select(work, payload, problem, include_removes)
-        return self.backend.stream(sql, None, chunk)
+    def stream_frames(self, work: str, payload: str, problem: str, chunk: int) -> Iterator[Frame]:
+        """Added and changed rows with their operations built in SQL, as `Frame`s of about
+        `chunk` rows (removes are streamed by `stream_changes(removes_only=True)`).
+
+        Read two frames ahead on a thread of its own: the warehouse builds the next rows'
+        JSON while the caller packs and sends the current ones."""
+        sql = self.sql.frames_select(work, payload, problem)
+
+        def frames() -> Iterator[Frame]:
+            for columns in self.backend.stream_columns(sql, None, chunk):
+                yield Frame(*columns)
+
+        return read_ahead(frames, 2)
 
     def sample(self, work: str, n_columns: int, n: int) -> list[tuple[Any, ...]]:
         return self.backend.query(self.sql.sample_select(work, n_columns, n))
@@ -427,28 +513,36 @@ class StateStore:
 
     # --- checkpoints ----------------------------------------------------------------------
 
-    def checkpoint(
-        self, sync_name: str, run_id: str, acked: Sequence[Acked], rejected: Sequence[Rejected]
-    ) -> None:
+    def checkpoint(self, sync_name: str, run_id: str, pending: Pending) -> None:
         """Persist one batch of outcomes atomically."""
-        if not acked and not rejected:
+        if not len(pending):
             return
         b, now = self.backend, self.clock()
+        rejected = pending.rejected
         attempts = self._previous_attempts(sync_name, [r.key for r in rejected])
         stmts = []
-        for part in _chunks(acked, _IN_LIST_MAX):
-            # An `add` has no state row by definition of the diff (its key was not in state,
-            # and the lease keeps other runs out), so only changes and removes need the
-            # delete. Skipping it matters: the delete scans the sync's state rows, which
-            # made checkpoints of a first big run grow slower as state filled up.
-            stale = [a.key for a in part if a.op != "add"]
-            if stale:
-                p = b.params()
-                stmts.append((self.sql.delete_state(p, sync_name, stale), p))
-            rows = [[sync_name, a.key, a.hash, now, run_id] for a in part if a.op != "remove"]
-            if rows:
-                p = b.params()
-                stmts.append((self.sql.insert(p, "sync_state", rows), p))
+        ops, keys, hashes = pending.ops, pending.keys, pending.hashes
+        # An `add` has no state row by definition of the diff (its key was not in state, and
+        # the lease keeps other runs out), so only changes and removes need the delete.
+        # Skipping it matters: the delete scans the sync's state rows, which made
+        # checkpoints of a first big run grow slower as state filled up.
+        adds = ops.count("add")
+        stale = (
+            [k for k, op in zip(keys, ops, strict=True) if op != "add"] if adds < len(ops) else []
+        )
+        if "remove" in ops:
+            kept = [(k, h) for k, h, op in zip(keys, hashes, ops, strict=True) if op != "remove"]
+            keys, hashes = [k for k, _ in kept], [h for _, h in kept]
+        step = max(1, len(ops)) if self.sql.d.array_binds else _IN_LIST_MAX  # lists bind whole
+        for part in _chunks(stale, step):
+            p = b.params()
+            stmts.append((self.sql.delete_state(p, sync_name, part), p))
+        for i in range(0, len(keys), step):
+            p = b.params()
+            sql = self.sql.insert_state(
+                p, sync_name, keys[i : i + step], hashes[i : i + step], now, run_id
+            )
+            stmts.append((sql, p))
         for part in _chunks(rejected, _IN_LIST_MAX):
             rows = [
                 [run_id, sync_name, r.key, r.op, r.code, r.message, attempts.get(r.key, 0) + 1, now]
@@ -465,6 +559,60 @@ class StateStore:
             for key, n in self.backend.query(self.sql.previous_errors(p, sync_name, part), p):
                 out[key] = int(n)
         return out
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def read_ahead(make: Callable[[], Iterator[T]], depth: int) -> Iterator[T]:
+    """Iterate `make()` on a background thread, at most `depth` items ahead of the caller.
+
+    The iterator is created, read and closed on that thread (a warehouse cursor stays on
+    one thread); its errors are raised here. Closing this generator stops the reader."""
+    items: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        source = make()
+        try:
+            for item in source:
+                if not put(item):
+                    return
+            put(_END)
+        except BaseException as e:  # handed to the caller
+            put(_Failed(e))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    reader = threading.Thread(target=run, name="plg-sync-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = items.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _chunks(items: Sequence[Any], n: int) -> Iterator[Sequence[Any]]:

@@ -450,20 +450,23 @@ class StateSQL:
             f" where {self.col('sync_name')} = {p(sync_name)}"
         )
 
-    def changes_select(self, work: str, n_columns: int, include_removes: bool) -> str:
+    def changes_select(
+        self, work: str, n_columns: int, include_removes: bool, removes_only: bool = False
+    ) -> str:
         """The work table's rows as the engine streams them (no second read of the model)."""
         cols = "".join(f", c{i}" for i in range(n_columns))
         where = "" if include_removes else " where operation <> 'remove'"
+        if removes_only:
+            where = " where operation = 'remove'"
         return f"select operation, sync_key, hash_before, hash_after{cols} from {work}{where}"
 
-    def payloads_select(self, work: str, payload: str, problem: str, include_removes: bool) -> str:
-        """The work table's rows with each row's operation built in SQL (`payload`, JSON text)
-        and the first limit it breaks (`problem`, text or null); removes carry neither."""
-        where = "" if include_removes else " where operation <> 'remove'"
+    def frames_select(self, work: str, payload: str, problem: str) -> str:
+        """The work table's added and changed rows with each row's operation built in SQL
+        (`payload`, JSON text) and the first limit it breaks (`problem`, text or null), in
+        the column order of `records.Frame`."""
         return (
-            f"select operation, sync_key, hash_before, hash_after,"
-            f" case when operation <> 'remove' then {payload} end,"
-            f" case when operation <> 'remove' then {problem} end from {work}{where}"
+            f"select operation, sync_key, hash_after, {payload}, {problem}"
+            f" from {work} where operation <> 'remove'"
         )
 
     def sample_select(self, work: str, n_columns: int, n: int) -> str:
@@ -493,6 +496,29 @@ class StateSQL:
         types = [t for _, t in STATE_TABLES[table]]
         collist = ", ".join(self.col(c) for c in cols)
         return f"insert into {self.table(table)} ({collist}) {p.rows(cols, rows, types)}"
+
+    def insert_state(
+        self,
+        p: Params,
+        sync_name: str,
+        keys: Sequence[str],
+        hashes: Sequence[str | None],
+        synced_at: Any,
+        run_id: str,
+    ) -> str:
+        """State rows for acknowledged records, passed column by column.
+
+        With array binds (DuckDB) the constant columns are bound once and the two lists
+        unnested: no per-record row is built in Python (a checkpoint of 5,000 records is
+        two list parameters)."""
+        if not p.arrays:
+            rows = [[sync_name, k, h, synced_at, run_id] for k, h in zip(keys, hashes, strict=True)]
+            return self.insert(p, "sync_state", rows)
+        cols = ", ".join(self.col(c) for c, _ in STATE_TABLES["sync_state"])
+        return (
+            f"insert into {self.table('sync_state')} ({cols}) select {p(sync_name)},"
+            f" unnest({p(list(keys))}), unnest({p(list(hashes))}), {p(synced_at)}, {p(run_id)}"
+        )
 
     def previous_errors(self, p: Params, sync_name: str, keys: Sequence[str]) -> str:
         k = self.col("sync_key")

@@ -62,6 +62,15 @@ class Backend(ABC):
     ) -> Iterator[list[tuple[Any, ...]]]:
         """Yield the result in chunks of about `chunk_size` rows without holding it all."""
 
+    def stream_columns(
+        self, sql: str, params: Params | None, chunk_size: int
+    ) -> Iterator[list[list[Any]]]:
+        """Like `stream`, each chunk as one list per column (no tuple per row). Backends
+        that read columnar results (DuckDB's Arrow batches) override this."""
+        for rows in self.stream(sql, params, chunk_size):
+            if rows:
+                yield [list(column) for column in zip(*rows, strict=True)]
+
     @abstractmethod
     def column_names(self, relation: str) -> list[str]:
         """Column names of a table or view (lower-case), without reading rows."""

@@ -16,7 +16,7 @@ from sync.state_sql import Dialect, Params
 
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*[KMGT]i?B$", re.IGNORECASE)
 DIFF_MEMORY_LIMIT = "512MB"
-DELIVERY_MEMORY_LIMIT = "128MB"
+DELIVERY_MEMORY_LIMIT = "96MB"
 _JSON = "cast(to_json({}) as varchar)"
 
 
@@ -86,6 +86,10 @@ class DuckDBBackend(Backend):
         # gets a larger one for the moment it runs (it would spill and be ~2x slower).
         # 512 MB, not 1 GB: at 1M changed rows of the demo people model the diff alone took
         # the process to ~420 MB, past the 400 MB budget of a run (docs/benchmarks.md).
+        # 96 MB while sending, not 128: delivery only streams the work table and appends
+        # state rows, and at 1M changed rows the buffer pool filled with appended state
+        # took the run past 400 MB (405-419 MB at 128 MB, 378 MB at 96 MB; 64 MB saved
+        # another 30 MB but cost ~10% more CPU in evictions; issue 19).
         # A `memory_limit` in the profile's `settings` wins for both.
         self._limits = (
             (settings["memory_limit"],) * 2
@@ -123,6 +127,12 @@ class DuckDBBackend(Backend):
     def stream(
         self, sql: str, params: Params | None, chunk_size: int
     ) -> Iterator[list[tuple[Any, ...]]]:
+        for columns in self.stream_columns(sql, params, chunk_size):
+            yield list(zip(*columns, strict=True))
+
+    def stream_columns(
+        self, sql: str, params: Params | None, chunk_size: int
+    ) -> Iterator[list[list[Any]]]:
         # A separate cursor, so checkpoints can write while this result is being read;
         # Arrow record batches are produced incrementally (the result is not materialised).
         cur = self._con.cursor()
@@ -134,8 +144,8 @@ class DuckDBBackend(Backend):
             except duckdb.Error as e:
                 raise WarehouseError(f"DuckDB: {str(e).splitlines()[0]}") from None
             for batch in reader:
-                columns = [c.to_pylist() for c in batch.columns]
-                yield list(zip(*columns, strict=True))
+                if batch.num_rows:
+                    yield [c.to_pylist() for c in batch.columns]
         finally:
             cur.close()
 

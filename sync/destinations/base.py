@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from sync.records import Change, Outcome
+from sync.records import Change, Frame, Outcome, Outcomes
 from sync.state_sql import Dialect
 from sync.types import DestinationStats
 
@@ -99,7 +99,7 @@ class Destination(ABC):
 
     def deliver(
         self, sync: SyncSpec, changes: Iterable[Change], batch_size: int
-    ) -> Iterator[tuple[Sequence[Change], list[Outcome]]]:
+    ) -> Iterator[tuple[Sequence[Change], Outcomes]]:
         """Apply a stream of changes; yield (changes, their outcomes) as groups finish.
 
         The engine feeds the changed rows as it reads them and checkpoints each group it
@@ -107,7 +107,7 @@ class Destination(ABC):
         default sends groups of `batch_size` through `send` one after another; a destination
         whose requests are large and cheap to build (Customer.io) overrides this to pack by
         bytes and keep its senders busy while it reads on. Same rule as `send`: exactly one
-        outcome per change.
+        outcome per change, or None for a group whose answers proved every change.
         """
         group: list[Change] = []
         for change in changes:
@@ -117,6 +117,15 @@ class Destination(ABC):
                 group = []
         if group:
             yield group, self.send(sync, group)
+
+    def deliver_frames(
+        self, sync: SyncSpec, frames: Iterable[Frame]
+    ) -> Iterator[tuple[Frame | Sequence[Change], Outcomes]]:
+        """`deliver` for rows whose operations the warehouse built (`payload_sql`), passed
+        column by column. The default turns each row into a `Change` for `deliver`; a
+        destination with a columnar fast path (Customer.io) overrides it."""
+        changes = (change for frame in frames for change in frame.changes())
+        yield from self.deliver(sync, changes, 100)
 
     def payload_sql(
         self,

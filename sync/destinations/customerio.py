@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 import httpx
 import orjson
@@ -40,6 +40,7 @@ from sync.http import (
     PacingOptions,
     PartiallyRejected,
     SendWindow,
+    TextItems,
     body_excerpt,
     deliver,
     dumps,
@@ -47,7 +48,7 @@ from sync.http import (
     permanent,
     retryable,
 )
-from sync.records import Change, Outcome
+from sync.records import Change, Frame, Outcome, Outcomes
 from sync.secrets import PlainStr, Secret, redact, register_basic_auth, reveal
 from sync.state_sql import Dialect
 
@@ -163,7 +164,7 @@ class CustomerIo(Destination):
 
     def deliver(
         self, sync: SyncSpec, changes: Iterable[Change], batch_size: int
-    ) -> Iterator[tuple[Sequence[Change], list[Outcome]]]:
+    ) -> Iterator[tuple[Sequence[Change], Outcomes]]:
         """Pack operations into batch requests as rows arrive and keep the senders busy.
 
         Each operation is encoded once, here, and a request is submitted the moment it is
@@ -206,6 +207,49 @@ class CustomerIo(Destination):
         finally:
             window.close()
 
+    def deliver_frames(
+        self, sync: SyncSpec, frames: Iterable[Frame]
+    ) -> Iterator[tuple[Frame, Outcomes]]:
+        """`deliver` for operations the warehouse built, without an object per record.
+
+        Each frame's JSON texts are measured (UTF-8 bytes; `str.isascii` is free) and cut
+        into requests of at most `sync.batch_size`/`max_batch_operations` operations and
+        `max_batch_bytes` bytes, a request's tail carried into the next frame so requests
+        stay full. A request is framed with one join and sent while up to `max_in_flight`
+        earlier ones travel. Rows that break a documented limit get a permanent outcome
+        without a request. A batch's outcomes are None when the answer proved every
+        operation (a 200 without errors); anything else is per record, as in `deliver`.
+        """
+        max_count = sync.batch_size or self.options.max_batch_operations
+        max_bytes = self.options.max_batch_bytes - _BATCH_OVERHEAD
+        window: SendWindow[Frame] = SendWindow(self._http, self._send_batch)
+        carry: Frame | None = None  # the unsent tail of the previous frame (measured again)
+        try:
+            for frame in frames:
+                frame, refused = _refuse(frame)
+                if refused is not None:
+                    yield refused
+                if carry is not None:
+                    frame = carry + frame
+                texts = cast(list[str], frame.payloads)  # `_refuse` kept rows with a text
+                sizes = [len(t) if t.isascii() else len(t.encode()) for t in texts]
+                start, size, carry = 0, 0, None
+                for i, n in enumerate(sizes):
+                    if i > start and (i - start >= max_count or size + n + 1 > max_bytes):
+                        window.submit(
+                            frame[start:i], TextItems(frame.keys[start:i], texts[start:i])
+                        )
+                        yield from window.ready()
+                        start, size = i, 0
+                    size += n + 1
+                if start < len(frame):
+                    carry = frame[start:]
+            if carry is not None:
+                window.submit(carry, TextItems(carry.keys, cast(list[str], carry.payloads)))
+            yield from window.drain()
+        finally:
+            window.close()
+
     def payload_sql(
         self,
         sync: SyncSpec,
@@ -223,9 +267,14 @@ class CustomerIo(Destination):
         """
         return _person_sql(sync, identifier, fields, columns, dialect)
 
-    def _send_batch(self, batch: Sequence[Item]) -> list[Outcome]:
-        # Items carry their operation already encoded (`_Builder`): only framing is left.
-        body = b'{"batch":[' + b",".join(item.payload for item in batch) + b"]}"
+    def _send_batch(self, batch: Sequence[Item]) -> Outcomes:
+        # Items carry their operation already encoded (`_Builder` or the warehouse): only
+        # framing is left.
+        if isinstance(batch, TextItems):
+            ops = batch.joined()
+        else:
+            ops = b",".join(item.payload for item in batch)
+        body = b'{"batch":[' + ops + b"]}"
         response = self._http.request(
             "POST", "/api/v2/batch", content=body, headers={"Content-Type": "application/json"}
         )
@@ -247,6 +296,43 @@ class CustomerIo(Destination):
 
 
 _BATCH_OVERHEAD = len(b'{"batch":[]}')
+
+
+def _refuse(frame: Frame) -> tuple[Frame, tuple[Frame, list[Outcome]] | None]:
+    """(the rows to send, (rows refused without a request, their outcomes) or None).
+
+    Refused: the limit the warehouse found (`problems`) or an operation over the
+    32,000-byte limit. UTF-8 takes at most 4 bytes per character, so a frame whose texts
+    are all at most 8,000 characters long passes without encoding any of them."""
+    problems, texts = frame.problems, frame.payloads
+    try:
+        longest = max(map(len, cast(list[str], texts)), default=0)
+    except TypeError:  # a row without a text (never built by the SQL): checked one by one
+        longest = MAX_OPERATION_BYTES
+    if problems.count(None) == len(problems) and longest <= MAX_OPERATION_BYTES // 4:
+        return frame, None
+    keep: list[int] = []
+    bad: list[int] = []
+    outcomes: list[Outcome] = []
+    for i, (key, text, problem) in enumerate(zip(frame.keys, texts, problems, strict=True)):
+        if problem is not None:
+            outcomes.append(permanent(key, "invalid_value", problem))
+        elif text is None:  # nothing was built and nothing is wrong: a bug, never sent
+            outcomes.append(permanent(key, "no_payload", "the warehouse built no operation"))
+        elif (size := len(text.encode())) > MAX_OPERATION_BYTES:
+            outcomes.append(permanent(key, "operation_too_large", _op_too_large(size)))
+        else:
+            keep.append(i)
+            continue
+        bad.append(i)
+    return frame.take(keep), (frame.take(bad), outcomes) if bad else None
+
+
+def _op_too_large(size: int) -> str:
+    return (
+        f"operation is {size} bytes; Customer.io accepts at most {MAX_OPERATION_BYTES} "
+        "bytes per operation"
+    )
 
 
 class _Builder:
@@ -285,12 +371,7 @@ class _Builder:
         except BadValue as exc:
             return permanent(change.key, "invalid_value", str(exc))
         if len(payload) > MAX_OPERATION_BYTES:
-            return permanent(
-                change.key,
-                "operation_too_large",
-                f"operation is {len(payload)} bytes; Customer.io accepts at most "
-                f"{MAX_OPERATION_BYTES} bytes per operation",
-            )
+            return permanent(change.key, "operation_too_large", _op_too_large(len(payload)))
         return Item(change.key, payload, len(payload))
 
     def _layout(self, fields: Mapping[str, Any]) -> tuple[list[str], str | None]:
@@ -634,10 +715,10 @@ def _reason(response: httpx.Response) -> str:
     return redact(f"Customer.io rejected the request (HTTP {response.status_code}): {text}")
 
 
-def _outcomes(batch: Sequence[Item], response: httpx.Response) -> list[Outcome]:
+def _outcomes(batch: Sequence[Item], response: httpx.Response) -> Outcomes:
     """Per-operation outcomes of a 2xx answer, acknowledging only what it proves.
 
-    200 without errors: every operation was accepted. The documented 207 ("at least one
+    200 without errors: every operation was accepted (None: no object per operation). The documented 207 ("at least one
     object in the batch was invalid; all other requests are accepted") lists errors as
     `{reason, field, message}` without saying which operation failed: unless every error
     names its operation (`batch_index`, not in the documented schema but used when present),
@@ -655,7 +736,7 @@ def _outcomes(batch: Sequence[Item], response: httpx.Response) -> list[Outcome]:
         )
         return [retryable(item.key, f"http_{status}_unattributed", reason) for item in batch]
     if not errors:
-        return [Outcome.success(item.key) for item in batch]
+        return None
     indexed: dict[int, str] = {}
     unattributed: list[str] = []
     for error in errors:

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from sync.http.client import HttpClient, dumps
 from sync.http.errors import BatchRejected, PartiallyRejected, TransientHttpError
-from sync.records import Outcome
+from sync.records import Outcome, Outcomes
 from sync.secrets import redact
 
 T = TypeVar("T")
@@ -31,6 +31,34 @@ class Item:
     key: str
     payload: Any
     size: int
+
+
+class TextItems(Sequence[Item]):
+    """Items kept as two parallel lists, keys and JSON texts, instead of one `Item` each.
+
+    A batch of a warehouse-built sync is framed straight from these lists (one join and one
+    encode per request); `Item`s are made only when something needs them one by one
+    (bisecting a rejected batch, outcomes of a failed request).
+    """
+
+    __slots__ = ("keys", "texts")
+
+    def __init__(self, keys: list[str], texts: list[str]) -> None:
+        self.keys = keys
+        self.texts = texts
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return TextItems(self.keys[index], self.texts[index])
+        payload = self.texts[index].encode()
+        return Item(self.keys[index], payload, len(payload))
+
+    def joined(self, separator: str = ",") -> bytes:
+        """The texts joined by `separator`, UTF-8 encoded (the body of a batch request)."""
+        return separator.join(self.texts).encode()
 
 
 def make_item(key: str, payload: Any) -> Item:
@@ -70,10 +98,21 @@ def deliver(
     """
 
     def run(batch: Sequence[Item]) -> list[Outcome]:
-        return bisect(batch, send_batch)
+        return expand(batch, bisect(batch, send_batch))
 
     results = client.map(run, list(batches))
     return [outcome for outcomes in results for outcome in outcomes]
+
+
+def expand(batch: Sequence[Item], outcomes: Outcomes) -> list[Outcome]:
+    """One `Outcome` per item, also when `outcomes` is None (every item proven accepted)."""
+    if outcomes is None:
+        return [Outcome.success(key) for key in _keys(batch)]
+    return outcomes
+
+
+def _keys(batch: Sequence[Item]) -> list[str]:
+    return batch.keys if isinstance(batch, TextItems) else [item.key for item in batch]
 
 
 class SendWindow(Generic[T]):
@@ -90,25 +129,25 @@ class SendWindow(Generic[T]):
     def __init__(
         self,
         client: HttpClient,
-        send_batch: Callable[[Sequence[Item]], list[Outcome]],
+        send_batch: Callable[[Sequence[Item]], Outcomes],
         depth: int | None = None,
     ) -> None:
         workers = client.pacing.max_in_flight
         self._depth = depth or 2 * workers
         self._send_batch = send_batch
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plg-sync-http")
-        self._pending: deque[tuple[T, Future[list[Outcome]]]] = deque()
+        self._pending: deque[tuple[T, Future[Outcomes]]] = deque()
 
     def submit(self, tag: T, batch: Sequence[Item]) -> None:
         self._pending.append((tag, self._pool.submit(bisect, batch, self._send_batch)))
 
-    def ready(self) -> Iterator[tuple[T, list[Outcome]]]:
+    def ready(self) -> Iterator[tuple[T, Outcomes]]:
         """Finished batches from the front; waits for the oldest while the window is full."""
         while self._pending and (len(self._pending) >= self._depth or self._pending[0][1].done()):
             tag, future = self._pending.popleft()
             yield tag, future.result()  # DestinationError (e.g. 401) propagates: run stops
 
-    def drain(self) -> Iterator[tuple[T, list[Outcome]]]:
+    def drain(self) -> Iterator[tuple[T, Outcomes]]:
         """Every batch still pending, waiting for each in turn."""
         while self._pending:
             tag, future = self._pending.popleft()
@@ -123,27 +162,34 @@ class SendWindow(Generic[T]):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def bisect(
-    batch: Sequence[Item], send_batch: Callable[[Sequence[Item]], list[Outcome]]
-) -> list[Outcome]:
+def bisect(batch: Sequence[Item], send_batch: Callable[[Sequence[Item]], Outcomes]) -> Outcomes:
     """Outcomes for `batch`, halving it on `BatchRejected` / `PartiallyRejected` until single
     records remain. Resending the halves is safe because destination operations are
-    idempotent (upserts, identifies, events with a stable id)."""
+    idempotent (upserts, identifies, events with a stable id).
+
+    None (from `send_batch` or here) means the answers proved every item of `batch`."""
     try:
         return send_batch(batch)
     except BatchRejected as exc:
         if len(batch) == 1:
             return [permanent(batch[0].key, exc.code, exc.reason)]
-        mid = math.ceil(len(batch) / 2)
-        return bisect(batch[:mid], send_batch) + bisect(batch[mid:], send_batch)
+        return _halves(batch, send_batch)
     except PartiallyRejected as exc:
         if len(batch) == 1:  # the error can only be this record's
             make = retryable if exc.retryable else permanent
             return [make(batch[0].key, exc.code, exc.reason)]
-        mid = math.ceil(len(batch) / 2)
-        return bisect(batch[:mid], send_batch) + bisect(batch[mid:], send_batch)
+        return _halves(batch, send_batch)
     except TransientHttpError as exc:
-        return [retryable(item.key, exc.code, exc.message) for item in batch]
+        return [retryable(key, exc.code, exc.message) for key in _keys(batch)]
+
+
+def _halves(batch: Sequence[Item], send_batch: Callable[[Sequence[Item]], Outcomes]) -> Outcomes:
+    mid = math.ceil(len(batch) / 2)
+    left, right = batch[:mid], batch[mid:]
+    first, second = bisect(left, send_batch), bisect(right, send_batch)
+    if first is None and second is None:
+        return None
+    return expand(left, first) + expand(right, second)
 
 
 def permanent(key: str, code: str, message: str) -> Outcome:

@@ -183,7 +183,7 @@ class HttpClient:
         if pause > 0:
             self._sleep(pause)
         interrupt.check()  # SIGTERM/SIGINT: start no new attempt
-        gate.limiter.try_acquire(self.limit_key)
+        gate.pacer.acquire(self._sleep)
         with gate.in_flight:
             started = self.breaker.before_attempt()  # open: DestinationUnreachable (exit 6)
             with self._stats_lock:
