@@ -6,7 +6,9 @@
 
 Sections: warehouse build (bench_build.py), in-warehouse diff (bench_diff.py), push through
 `plg-sync run` against each stand-in with its published limit enforced, and peers (one call
-per record; drt) on the same model and stand-ins (bench_peers.py). Every figure is the median
+per record; drt) on the same model and stand-ins (bench_peers.py), and the sales handoff
+latency (bench_handoff.py: `--sections handoff`, scales from --handoff-scales). A run of
+some sections keeps the other sections' figures from the last results.json. Every figure is the median
 of --repeat runs with min and max. Raw results go to the output folder as results.json, so
 `--from-json` can re-render the page without re-measuring.
 """
@@ -28,7 +30,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench import bench_cio_people, bench_diff, bench_peers  # noqa: E402
+from bench import bench_cio_people, bench_diff, bench_handoff, bench_peers  # noqa: E402
 
 CIO_LIMIT_RPS, CIO_MAX_BATCH = 100, 500_000
 HUBSPOT_CEILING = 190 / 10 * 100  # 190 requests / 10 s x 100 inputs
@@ -45,6 +47,7 @@ FULL = {
     "drt": 200,
     "cio_people": 200_000,
     "cio_people_big": 1_000_000,
+    "handoff_scales": ["small", "medium"],
 }
 QUICK = {
     "scales": ["tiny", "small"],
@@ -57,6 +60,7 @@ QUICK = {
     "drt": 40,
     "cio_people": 20_000,
     "cio_people_big": 50_000,
+    "handoff_scales": ["tiny"],
 }
 
 
@@ -223,6 +227,65 @@ def cio_people_section(res: dict[str, Any]) -> list[str]:
 
 def _sink_cpu(s: dict[str, Any]) -> str:
     return _f(s["sink_cpu_s"], 1) if "sink_cpu_s" in s else "n/a"  # older results lack it
+
+
+def run_handoff(scales: list[str]) -> dict[str, Any]:
+    """Handoff latency per scale (bench_handoff.run: one measurement each; it rebuilds the
+    demo warehouse per scale, so repeats would multiply a long setup), and once more at the
+    largest scale with the job's `dbt build` skipping unit tests (what a scheduler may run)."""
+    runs = [bench_handoff.run(scale) for scale in scales]
+    runs.append(bench_handoff.run(scales[-1], job_args=("--exclude", "test_type:unit")))
+    return {"scales": runs}
+
+
+def handoff_section(res: dict[str, Any]) -> list[str]:
+    """The handoff latency table and where the time goes (also for hand-run results)."""
+
+    def sec(value: Any) -> str:
+        return "-" if value is None else f"{value:,.1f} s"
+
+    out = [
+        "## Handoff latency (issue 18)",
+        "",
+        "`bench/bench_handoff.py` (`bench/run_all.py --sections handoff`): the demo warehouse "
+        "as of midnight is built and synced once (not timed); then nine qualifying events each "
+        "for 5 free accounts below the PQL threshold land at 12:01-12:09, and the job a "
+        "scheduler runs at 12:15 (incremental `dbt build` + `plg-sync run` of companies, "
+        "owners, deals and routed Slack alerts into the stand-ins). Latency is per account, "
+        "from the events landing to the request arriving at the stand-in (max over the "
+        'accounts); "after sync start" is the part of it inside `plg-sync run`.',
+        "",
+        "| scale | handed off | dbt build | plg-sync run | deal (max) | owner (max) | Slack (max) "
+        "| deal / Slack after sync start | Slack posts in the job | load before -> after |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in res["scales"]:
+        out.append(
+            f"| {r['scale']}{', ' + r['job_dbt_args'] if r.get('job_dbt_args') else ''} "
+            f"| {r['accounts_handed_off']} / {r['accounts_planted']} "
+            f"| {sec(r['job_dbt_build_s'])} | {sec(r['job_plg_sync_s'])} "
+            f"| {sec(r['deal_latency_s_max'])} | {sec(r['owner_latency_s_max'])} "
+            f"| {sec(r['slack_latency_s_max'])} "
+            f"| {sec(r.get('deal_after_sync_start_s_max'))} / {sec(r.get('slack_after_sync_start_s_max'))} "
+            f"| {r.get('slack_posts_in_job', '-')} "
+            f"| {r.get('load_before', '-')} -> {r.get('load_after', r['machine'])} |"
+        )
+    out += ["", "Slowest nodes of the incremental build (dbt's run_results.json):", ""]
+    for r in res["scales"]:
+        nodes = ", ".join(f"`{n['node']}` {n['s']:.1f} s" for n in r.get("slowest_build_nodes", []))
+        label = r["scale"] + (f", {r['job_dbt_args']}" if r.get("job_dbt_args") else "")
+        out.append(f"- {label}: {nodes or '-'}")
+    out += ["", "Summed execution seconds per node kind in that build (two threads):", ""]
+    for r in res["scales"]:
+        kinds = r.get("build_seconds_by_kind") or {}
+        shown = ", ".join(
+            f"{kind} {v['s']:,.1f} s ({v['nodes']:.0f} nodes)"
+            for kind, v in sorted(kinds.items(), key=lambda kv: -kv[1]["s"])
+        )
+        label = r["scale"] + (f", {r['job_dbt_args']}" if r.get("job_dbt_args") else "")
+        out.append(f"- {label}: {shown or 'not recorded in this run'}")
+    out += ["", res.get("handoff_notes", ""), ""]
+    return out
 
 
 # -- report ---------------------------------------------------------------------------
@@ -567,6 +630,8 @@ def render(res: dict[str, Any], img_rel: str, names: dict[str, str]) -> str:
             "",
         ]
     out += [res.get("notes", "")]
+    if res.get("handoff"):
+        out += handoff_section(res["handoff"])
     return "\n".join(out) + "\n"
 
 
@@ -574,7 +639,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes, under 5 minutes")
     ap.add_argument("--repeat", type=int, help="runs per figure (default 3; 1 with --quick)")
-    ap.add_argument("--sections", nargs="+", default=["build", "diff", "push", "cio_people"])
+    ap.add_argument(
+        "--sections", nargs="+", default=["build", "diff", "push", "cio_people", "handoff"]
+    )
+    ap.add_argument("--handoff-scales", nargs="+", help="default: small medium (tiny with --quick)")
     ap.add_argument(
         "--build-json", type=Path, nargs="+", help="reuse bench_build.py --json output(s)"
     )
@@ -594,7 +662,10 @@ def main() -> None:
             res["build"] = {"scales": scales}
             res["build"] |= {"load_before": args.build_load, "load_after": args.build_load}
     else:
-        res = {"machine": machine(), "repeat": args.repeat, "quick": args.quick, "sizes": sizes}
+        previous = results_dir / "results.json"
+        res = json.loads(previous.read_text()) if previous.exists() else {}
+        # sections measured now replace their old figures; the others are kept
+        res |= {"machine": machine(), "repeat": args.repeat, "quick": args.quick, "sizes": sizes}
         try:
             from importlib.metadata import version
 
@@ -614,9 +685,14 @@ def main() -> None:
             res["push"] = run_push(sizes, args.repeat)
         if "cio_people" in args.sections:
             res["cio_people"] = run_cio_people(sizes, args.repeat)
+        if "handoff" in args.sections:
+            res["handoff"] = run_handoff(args.handoff_scales or sizes["handoff_scales"])
         (results_dir / "results.json").write_text(json.dumps(res, indent=1, default=str))
     if args.notes.exists() and not args.quick:
         res["notes"] = args.notes.read_text()
+    handoff_notes = REPO / "bench" / "notes_handoff.md"
+    if res.get("handoff") and handoff_notes.exists() and not args.quick:
+        res["handoff"]["handoff_notes"] = handoff_notes.read_text()
     if args.quick:
         img, doc, img_rel, suffix = results_dir, results_dir / "benchmarks.md", ".", ""
     else:

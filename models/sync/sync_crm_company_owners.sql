@@ -1,4 +1,5 @@
--- One row per account whose CRM company has no owner and whose latest handoff was
+-- One row per account whose CRM company has no owner (neither an owner id nor an owner
+-- email in the CRM load) and whose latest handoff was
 -- assigned round-robin (account_owner_assignments): sets the company's / Account's owner
 -- to that rep. Only while the CRM shows no owner: once the CRM load brings an owner (ours
 -- or one a human chose), the row leaves the model, so the sync never overrides an owner
@@ -37,6 +38,7 @@ final as (
       and latest.crm_owner_id is not null
       {% if not var('plg_owner_override_crm', false) %}
       and crm.owner_email is null
+      and crm.owner_id is null
       {% endif %}
 )
 

@@ -28,6 +28,10 @@ accounts as (
     select * from {{ ref('account_signals') }}
 ),
 
+crm as (
+    select * from {{ ref('stg_crm__companies') }}
+),
+
 charts as (
     select * from {{ ref('account_usage_sparklines') }}
 ),
@@ -187,7 +191,12 @@ fields as (
         cast(staged.segment as {{ dbt.type_string() }}) as segment,
         cast(staged.owner_email as {{ dbt.type_string() }}) as owner_email,
         cast(staged.owner_name as {{ dbt.type_string() }}) as owner_name,
-        cast(staged.crm_owner_id as {{ dbt.type_string() }}) as crm_owner_id,
+        {#- the ledger's id; a CRM owner recorded before the ledger carried CRM ids gets the
+            company's owner id while that owner is still the company's owner -#}
+        cast(coalesce(
+                staged.crm_owner_id,
+                case when crm.owner_email = staged.owner_email then crm.owner_id end
+            ) as {{ dbt.type_string() }}) as crm_owner_id,
         cast(case
                 when staged.handoff_kind = 'pql' then handoff_reasons.reasons
                 else {{ dbt.concat(["'routed to sales: '", "coalesce(charts.limit_key, 'a plan limit')",
@@ -202,6 +211,7 @@ fields as (
         cast(charts.usage_chart as {{ dbt.type_string() }}) as usage_chart
     from staged
     left join accounts on accounts.account_id = staged.account_id
+    left join crm on crm.account_id = staged.account_id
     left join target_mrr on target_mrr.plan = staged.plan_at_handoff
     left join charts
         on charts.account_id = staged.account_id

@@ -106,8 +106,16 @@ class HubSpotSyncOptions(BaseModel):
     # properties set to the same value on every record, e.g. pipeline: default
     constants: dict[str, str] = Field(default_factory=dict)
     # deals/tasks: associate each upserted record with its company, found by a unique
-    # company property (default plg_account_id) whose value is in a column of the model
-    associate: HubSpotAssociation | None = None
+    # company property (default plg_account_id) whose value is in a column of the model;
+    # a list links several object types (e.g. tasks to the company and to a contact)
+    associate: HubSpotAssociation | list[HubSpotAssociation] | None = None
+
+    @property
+    def associations(self) -> list[HubSpotAssociation]:
+        """`associate` as a list (empty when unset)."""
+        if self.associate is None:
+            return []
+        return self.associate if isinstance(self.associate, list) else [self.associate]
 
 
 # SQL type (prefix, lower case) -> HubSpot (type, fieldType).
@@ -183,13 +191,19 @@ class HubSpot(Destination):
         elif columns and next(iter(sync.identifier.values())) not in columns:
             problems.append(f"identifier column is not in model {sync.model}")
         try:
-            assoc = self.sync_options(sync).associate
+            associations = self.sync_options(sync).associations
         except ValidationError:
-            assoc = None
-        if assoc is not None and columns and assoc.column not in columns:
-            problems.append(
-                f"options.associate.column {assoc.column!r} is not in model {sync.model}"
-            )
+            associations = []
+        fields = getattr(sync, "fields", None)  # destination property -> model column
+        for assoc in associations:
+            # `column` names a property the sync sends (its `fields:` key), or a model column
+            # when the sync sends every column
+            known = set(fields or {}) | set(sync.identifier) if fields else set(columns)
+            if columns and assoc.column not in known:
+                problems.append(
+                    f"options.associate.column {assoc.column!r} is not "
+                    + (f"a key of fields: {sorted(fields)}" if fields else f"in model {sync.model}")
+                )
         if sync.on_remove == "delete":
             problems.append(
                 "on_remove: delete is not supported for HubSpot (CRM records are not deleted "
@@ -229,7 +243,8 @@ class HubSpot(Destination):
         definitions = self._definitions(sync.object)
         outcomes: list[Outcome] = []
         items: list[Item] = []
-        targets: dict[str, str] = {}  # record key -> the company's unique property value
+        # per association: record key -> the target's unique property value
+        targets: list[dict[str, str]] = [{} for _ in opts.associations]
         for change in changes:
             if change.op == "remove" and sync.on_remove != "unset":
                 outcomes.append(Outcome.success(change.key))
@@ -246,14 +261,17 @@ class HubSpot(Destination):
                 for name, mapping in opts.value_map.items():
                     if name in attrs and attrs[name] is not None:
                         attrs[name] = mapping.get(str(attrs[name]), attrs[name])
-                if opts.associate is not None:
-                    target = change.fields.get(opts.associate.column)
-                    if change.op != "remove" and target in (None, ""):
-                        raise BadValue(
-                            f"column {opts.associate.column!r} is empty: no "
-                            f"{opts.associate.to_object} to associate the record with"
-                        )
-                    targets[change.key] = str(target)
+                for assoc, assoc_targets in zip(opts.associations, targets, strict=True):
+                    target = change.fields.get(assoc.column)
+                    if target in (None, ""):
+                        if change.op != "remove" and assoc.required:
+                            raise BadValue(
+                                f"column {assoc.column!r} is empty: no "
+                                f"{assoc.to_object} to associate the record with"
+                            )
+                        continue
+                    assoc_targets[change.key] = str(target)
+                if opts.associations:
                     # echoed in the upsert result, which is how the record id is found
                     attrs[id_property] = id_value
                 properties = {
@@ -279,9 +297,9 @@ class HubSpot(Destination):
         def send_batch(batch: Sequence[Item]) -> list[Outcome]:
             results: dict[str, str] = {}
             sent = self._send_batch(sync.object, batch, results)
-            if opts.associate is None:
-                return sent
-            return associate(self._http, sync.object, opts.associate, sent, results, targets)
+            for assoc, assoc_targets in zip(opts.associations, targets, strict=True):
+                sent = associate(self._http, sync.object, assoc, sent, results, assoc_targets)
+            return sent
 
         return outcomes + deliver(self._http, batches, send_batch)
 

@@ -1,20 +1,24 @@
-"""HubSpot: associate upserted deals and tasks with their company (issue 18).
+"""HubSpot: associate upserted deals and tasks with their company, and tasks also with the
+account's contact (issue 18).
 
 The batch upsert input (`SimplePublicObjectBatchInputUpsert`) carries no associations, so
-after a batch is upserted the records that HubSpot acknowledged are linked in two calls:
-`POST /crm/v3/objects/companies/batch/read` with `idProperty` finds the companies by
-their unique property (plg_account_id), and
-`POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/associate/default` links
-each record to its company with the default association type. Both are idempotent, so a
-record whose association failed is reported `retryable`: the next run upserts it again
-(same external id, same record) and retries the link. A record is acknowledged only when
-its upsert and its association are both proven.
+after a batch is upserted the records that HubSpot acknowledged are linked in two calls per
+target object type: `POST /crm/v3/objects/{toObjectType}/batch/read` with `idProperty`
+finds the targets by a unique property (companies by plg_account_id, contacts by email),
+and `POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/associate/default`
+(`BatchInputPublicDefaultAssociationMultiPost`, tests/contracts/hubspot/) links each record
+with the default association type. Both are idempotent, so a record whose association
+failed is reported `retryable`: the next run upserts it again (same external id, same
+record) and retries the link. A record is acknowledged only when its upsert and every
+association it needs are proven. An optional association (`required: false`, e.g. the
+task's contact) is skipped for a row whose column is empty; `if_missing: skip` links when
+the target exists and otherwise acknowledges the record without that link.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -25,13 +29,23 @@ MAX_INPUTS = 100  # per batch read / batch associate call
 
 
 class HubSpotAssociation(BaseModel):
-    """Per-sync `options.associate`: which company each record belongs to."""
+    """One entry of per-sync `options.associate`: which record of `to_object` each synced
+    record is linked to."""
 
     model_config = ConfigDict(extra="forbid")
 
     to_object: str = "companies"
-    id_property: str = "plg_account_id"  # the company's unique property
+    id_property: str = "plg_account_id"  # the target's unique property (contacts: email)
     column: str = "plg_account_id"  # the model column holding its value
+    # required: a row with an empty column is rejected (it cannot be linked); optional: the
+    # link is skipped for that row
+    required: bool = True
+    # the target does not exist (yet): retry the record next run, or acknowledge it unlinked
+    if_missing: Literal["retry", "skip"] = "retry"
+
+    def key(self, value: str) -> str:
+        """The value as HubSpot compares it (emails are case-insensitive)."""
+        return value.lower() if self.id_property == "email" else value
 
 
 def associate(
@@ -42,7 +56,7 @@ def associate(
     record_ids: Mapping[str, str],
     targets: Mapping[str, str],
 ) -> list[Outcome]:
-    """The batch's outcomes after linking each acknowledged record to its company."""
+    """The batch's outcomes after linking each acknowledged record that has a target."""
     pending = [o.key for o in outcomes if o.ok and o.key in targets]
     failed: dict[str, str] = {}
     for key in pending:
@@ -50,19 +64,21 @@ def associate(
             failed[key] = "HubSpot did not return the record's id in the upsert answer"
     values = sorted({targets[k] for k in pending if k not in failed})
     try:
-        companies = _find(http, assoc, values)
+        found = _find(http, assoc, values)
         links: list[tuple[str, str, str]] = []
         for key in pending:
             if key in failed:
                 continue
-            company = companies.get(targets[key])
-            if company is None:
+            target = found.get(assoc.key(targets[key]))
+            if target is None and assoc.if_missing == "skip":
+                continue
+            if target is None:
                 failed[key] = (
                     f"no {assoc.to_object} with {assoc.id_property}={targets[key]!r} yet "
-                    f"(sync the companies first); the link is retried next run"
+                    f"(sync the {assoc.to_object} first); the link is retried next run"
                 )
             else:
-                links.append((key, record_ids[key], company))
+                links.append((key, record_ids[key], target))
         failed.update(_link(http, object_type, assoc.to_object, links))
     except TransientHttpError as exc:
         failed.update(dict.fromkeys((k for k in pending if k not in failed), str(exc)))
@@ -73,7 +89,7 @@ def associate(
 
 
 def _find(http: HttpClient, assoc: HubSpotAssociation, values: Sequence[str]) -> dict[str, str]:
-    """Unique property value -> company record id, for the companies that exist."""
+    """Unique property value -> record id, for the targets that exist."""
     found: dict[str, str] = {}
     for start in range(0, len(values), MAX_INPUTS):
         chunk = values[start : start + MAX_INPUTS]
@@ -95,7 +111,7 @@ def _find(http: HttpClient, assoc: HubSpotAssociation, values: Sequence[str]) ->
         for result in _results(response_json(response)):
             value = (result.get("properties") or {}).get(assoc.id_property)
             if value is not None and result.get("id") is not None:
-                found[str(value)] = str(result["id"])
+                found[assoc.key(str(value))] = str(result["id"])
     return found
 
 

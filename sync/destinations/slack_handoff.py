@@ -53,8 +53,8 @@ def build_handoff_message(
         f"*Owner*\n{owner}",
         f"*Segment*\n{segment}",
     ]
-    if user:
-        facts.append(f"*User*\n{user}")
+    if user:  # one user, or a stalled-users digest's list
+        facts.append(f"*{'Users' if ', ' in user else 'User'}*\n{user}")
     why = f"*{account}*" + (f"\n*Why:* {reasons}" if reasons else "")
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": headline[:MAX_HEADER]}},

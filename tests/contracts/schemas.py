@@ -23,6 +23,7 @@ CUSTOMERIO_BATCH = ("customerio", "track_v2_batch")
 HUBSPOT_COMPANIES = ("hubspot", "companies_batch_upsert")
 HUBSPOT_CONTACTS = ("hubspot", "contacts_batch_upsert")
 HUBSPOT_PROPERTIES = ("hubspot", "properties")
+HUBSPOT_ASSOCIATIONS = ("hubspot", "associations_v4_default")
 SALESFORCE_UPSERT = ("salesforce", "sobject_collections_upsert")
 SLACK_WEBHOOK = ("slack", "incoming_webhook")
 

@@ -212,3 +212,112 @@ def test_a_salesforce_cs_task_is_created_once_and_completed_on_recovery(salesfor
     assert done[0].ok
     (only,) = salesforce.records["Task"].values()  # still one task
     assert only["Status"] == "Completed" and only["PLG_Outcome__c"] == "recovered"
+
+
+HUBSPOT_TASKS = Spec(
+    object="tasks",
+    identifier={"plg_task_id": "task_external_id"},
+    options={
+        "associate": [
+            {"to_object": "companies", "column": "plg_account_id"},
+            {
+                "to_object": "contacts",
+                "id_property": "email",
+                "column": "plg_contact_email",
+                "required": False,
+            },
+        ]
+    },
+)
+
+
+def hubspot_task(key: str, account_id: str, contact: str | None) -> Change:
+    row = {
+        "task_external_id": key,
+        "hs_task_subject": "Churn risk: Acme",
+        "hs_task_status": "NOT_STARTED",
+        "hs_timestamp": datetime(2026, 10, 28),
+        "plg_account_id": account_id,
+        "plg_contact_email": contact,
+    }
+    return Change("add", key, "h", row)
+
+
+def test_a_hubspot_cs_task_is_linked_to_the_company_and_the_accounts_contact():
+    """HubSpot tasks: the company link is required, the contact link is made when the row
+    names a contact (v4 `batch/associate/default`, request checked by the stand-in against
+    HubSpot's `BatchInputPublicDefaultAssociationMultiPost`). A contact that is not in
+    HubSpot yet keeps the task retryable (not lost, not duplicated) until it is."""
+    with HubSpotStandIn(token=CANARY) as hubspot:
+        for prop in ("plg_task_id", "plg_account_id", "plg_contact_email"):
+            hubspot.add_property("tasks", prop, hasUniqueValue=prop == "plg_task_id")
+        hubspot.add_property("companies", "plg_account_id", hasUniqueValue=True)
+        dest = HubSpot(
+            "hs",
+            HubSpot.Options.model_validate(
+                {"access_token": CANARY, "base_url": hubspot.url, **FAST}
+            ),
+        )
+        companies = Spec(object="companies", identifier={"plg_account_id": "plg_account_id"})
+        contacts = Spec(object="contacts", identifier={"email": "email"})
+        assert dest.send(companies, [Change("add", "a1", "h", {"plg_account_id": "a1"})])[0].ok
+        assert dest.send(companies, [Change("add", "a2", "h", {"plg_account_id": "a2"})])[0].ok
+        assert dest.send(contacts, [Change("add", "b", "h", {"email": "bill@acme.example"})])[0].ok
+
+        outcomes = {
+            o.key: o
+            for o in dest.send(
+                HUBSPOT_TASKS,
+                [
+                    hubspot_task("t1", "a1", "Bill@Acme.example"),  # emails match case-blind
+                    hubspot_task("t2", "a2", None),  # no known contact: company only
+                    hubspot_task("t3", "a1", "new@acme.example"),  # contact not in HubSpot yet
+                ],
+            )
+        }
+        assert outcomes["t1"].ok and outcomes["t2"].ok
+        assert outcomes["t3"].status == "retryable" and "new@acme.example" in outcomes["t3"].message
+        ids = hubspot.record_ids
+        task_ids = ids["tasks"]
+        assert hubspot.associations == {
+            ("tasks", task_ids["t1"], "companies", ids["companies"]["a1"]),
+            ("tasks", task_ids["t1"], "contacts", ids["contacts"]["bill@acme.example"]),
+            ("tasks", task_ids["t2"], "companies", ids["companies"]["a2"]),
+            ("tasks", task_ids["t3"], "companies", ids["companies"]["a1"]),
+        }
+
+        assert dest.send(contacts, [Change("add", "n", "h", {"email": "new@acme.example"})])[0].ok
+        assert dest.send(HUBSPOT_TASKS, [hubspot_task("t3", "a1", "new@acme.example")])[0].ok
+        assert ("tasks", task_ids["t3"], "contacts", ids["contacts"]["new@acme.example"]) in (
+            hubspot.associations
+        )
+        assert sorted(hubspot.records["tasks"]) == ["t1", "t2", "t3"]  # no task twice
+
+        # if_missing: skip acknowledges a task whose contact never reaches HubSpot
+        skip = Spec(
+            object="tasks",
+            identifier={"plg_task_id": "task_external_id"},
+            options={
+                "associate": [
+                    {"to_object": "companies", "column": "plg_account_id"},
+                    {"to_object": "contacts", "id_property": "email",
+                     "column": "plg_contact_email", "required": False, "if_missing": "skip"},
+                ]
+            },
+        )  # fmt: skip
+        assert dest.send(skip, [hubspot_task("t4", "a2", "ghost@acme.example")])[0].ok
+        assert not any(link[1] == task_ids["t4"] and link[2] == "contacts"
+                       for link in hubspot.associations)  # fmt: skip
+
+
+def test_the_association_request_matches_hubspots_v4_schema():
+    from tests.contracts.schemas import HUBSPOT_ASSOCIATIONS, problems
+
+    good = {"inputs": [{"from": {"id": "1"}, "to": {"id": "2"}}]}
+    assert problems(HUBSPOT_ASSOCIATIONS, good) == []
+    assert problems(HUBSPOT_ASSOCIATIONS, {"inputs": [{"from": {"id": 1}, "to": {}}]})
+    answer = {"status": "COMPLETE", "startedAt": "2026-11-29T10:00:00.000Z",
+              "completedAt": "2026-11-29T10:00:00.000Z",
+              "results": [{"from": {"id": "1"}, "to": {"id": "2"}, "associationSpec": {
+                  "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 204}}]}  # fmt: skip
+    assert problems(HUBSPOT_ASSOCIATIONS, answer, "BatchResponsePublicDefaultAssociation") == []

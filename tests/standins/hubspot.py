@@ -14,7 +14,9 @@ Deals and tasks carry HubSpot's built-in properties as its CRM docs list them (c
 `hubspot_owner_id`. Batch read: `POST /crm/v3/objects/{objectType}/batch/read` with
 `idProperty` (`BatchReadInputSimplePublicObjectId`); associations: `POST
 /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/associate/default` with
-`inputs: [{from: {id}, to: {id}}]` (`BatchResponsePublicDefaultAssociation`).
+`inputs: [{from: {id}, to: {id}}]` (`BatchInputPublicDefaultAssociationMultiPost`, checked
+against tests/contracts/hubspot/associations_v4_default.json; answered as
+`BatchResponsePublicDefaultAssociation`).
 
 Answers in the shapes of HubSpot's published CRM v3 schemas (tests/contracts/hubspot/):
 200 `BatchResponseSimplePublicUpsertObject`, 207 `...WithErrors` whose `StandardError`s name
@@ -31,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.contracts.schemas import (
+    HUBSPOT_ASSOCIATIONS,
     HUBSPOT_COMPANIES,
     HUBSPOT_CONTACTS,
     HUBSPOT_PROPERTIES,
@@ -49,6 +52,15 @@ UPSERT_SCHEMAS = {
     "tasks": HUBSPOT_COMPANIES,
 }
 NOW = "2026-11-29T10:00:00.000Z"
+# Default association type ids echoed in `associationSpec` (values from HubSpot's v4
+# association type table as we remember it, not checked against a stored copy; plg-sync
+# never reads them, it only matches `from`/`to` ids).
+DEFAULT_ASSOCIATION_TYPES = {
+    ("deals", "companies"): 341,
+    ("deals", "contacts"): 3,
+    ("tasks", "companies"): 192,
+    ("tasks", "contacts"): 204,
+}
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 UPSERT = re.compile(r"^/crm/v3/objects/(\w+)/batch/upsert$")
@@ -321,6 +333,9 @@ class HubSpotStandIn(StandIn):
         return Response(200, {"status": "COMPLETE", "results": results})
 
     def _associate(self, from_type: str, to_type: str, body: dict[str, Any]) -> Response:
+        found = problems(HUBSPOT_ASSOCIATIONS, body)
+        if found and self.strict_schema:
+            return Response(400, _error("VALIDATION_ERROR", "; ".join(found[:5])))
         results = []
         with self.lock:
             known = {t: set(ids.values()) for t, ids in self.record_ids.items()}
@@ -337,11 +352,14 @@ class HubSpotStandIn(StandIn):
                         "to": {"id": to},
                         "associationSpec": {
                             "associationCategory": "HUBSPOT_DEFINED",
-                            "associationTypeId": 341,
+                            "associationTypeId": DEFAULT_ASSOCIATION_TYPES.get(
+                                (from_type, to_type), 1
+                            ),
                         },
                     }
                 )
-        return Response(200, {"status": "COMPLETE", "results": results})
+        answer = {"status": "COMPLETE", "results": results, "startedAt": NOW, "completedAt": NOW}
+        return Response(200, answer)
 
     def _check(
         self, object_type: str, id_prop: str, id_value: str, values: dict[str, Any]

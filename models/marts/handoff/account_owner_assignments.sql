@@ -21,8 +21,9 @@
 -- every lead until it has "caught up".
 -- A handoff whose segment has no active rep goes to the roster's `default` segment; with
 -- no active rep there either it stays unassigned and is tried again on the next run.
--- When the CRM company already has an owner, that owner is recorded (source `crm`) and no
--- rotation slot is used, unless var plg_owner_override_crm is true.
+-- When the CRM company already has an owner (an owner id or an owner email in the CRM),
+-- that owner is recorded (source `crm`) with the CRM's own owner id, and no rotation slot is
+-- used, unless var plg_owner_override_crm is true.
 
 with handoffs as (
     select * from {{ ref('account_handoffs') }}
@@ -63,15 +64,21 @@ crm_owned as (
     select
         pending.*,
         cast(null as {{ dbt.type_string() }}) as rotation_pool,
-        coalesce(roster.rep_email, pending.crm_owner_email) as owner_email,
-        roster.rep_name as owner_name,
-        roster.crm_owner_id,
+        coalesce(roster.rep_email, pending.crm_owner_email, roster_by_id.rep_email) as owner_email,
+        coalesce(roster.rep_name, roster_by_id.rep_name) as owner_name,
+        coalesce(pending.crm_company_owner_id, roster.crm_owner_id) as crm_owner_id,
         'crm' as assignment_source,
         cast(null as {{ dbt.type_int() }}) as rotation_slot,
         cast(null as {{ plg_type_double() }}) as rotation_position
     from pending
     left join roster on roster.rep_email = pending.crm_owner_email
-    where pending.crm_owner_email is not null
+    left join (
+        select *, row_number() over (partition by crm_owner_id order by rep_email) as id_rank
+        from roster
+    ) as roster_by_id
+        on roster_by_id.crm_owner_id = pending.crm_company_owner_id
+        and roster_by_id.id_rank = 1
+    where (pending.crm_owner_email is not null or pending.crm_company_owner_id is not null)
       and not {{ 'true' if var('plg_owner_override_crm', false) else 'false' }}
 ),
 
@@ -85,7 +92,7 @@ to_rotate as (
     from pending
     left join staffed_segments as own_segment on own_segment.segment = pending.segment
     left join staffed_segments as default_segment on default_segment.segment = 'default'
-    where pending.crm_owner_email is null
+    where (pending.crm_owner_email is null and pending.crm_company_owner_id is null)
        or {{ 'true' if var('plg_owner_override_crm', false) else 'false' }}
 ),
 

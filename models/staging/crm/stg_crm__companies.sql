@@ -1,6 +1,7 @@
 {#- One CRM shape per var plg_crm_source (docs/sources.md#crm): `generic` reads one
     companies table; `hubspot` and `salesforce` read the company/account table as Fivetran
-    lands it plus its owners table, for the owner's email. That join is the one exception to
+    lands it plus its owners table, for the owner's email; the owner's id is the company's
+    own column (HubSpot property_hubspot_owner_id, Salesforce owner_id). That join is the one exception to
     "no joins in staging": the owner email is an attribute of the company for every consumer.
     Optional properties/fields (owner, lifecycle stage, dates) a portal does not sync are
     detected and read as null; the product account id property is required. -#}
@@ -56,6 +57,7 @@ renamed as (
         {{ plg_optional_column(columns, 'property_name', str, 'source.property_name') }} as crm_company_name,
         lower({{ plg_optional_column(columns, 'property_lifecyclestage', str, 'source.property_lifecyclestage') }}) as lifecycle_stage,
         {% if has_owner -%} lower(cast(owners.email as {{ str }})) {%- else -%} cast(null as {{ str }}) {%- endif %} as owner_email,
+        {{ plg_optional_column(columns, 'property_hubspot_owner_id', str, 'source.property_hubspot_owner_id') }} as owner_id,
         {{ plg_optional_column(columns, 'property_createdate', ts, 'source.property_createdate') }} as created_at,
         coalesce(
             {{ plg_optional_column(columns, 'property_hs_lastmodifieddate', ts, 'source.property_hs_lastmodifieddate') }},
@@ -74,6 +76,7 @@ renamed as (
         {{ plg_optional_column(columns, 'name', str, 'source.name') }} as crm_company_name,
         lower({{ plg_optional_column(columns, lifecycle_field, str, 'source.' ~ plg_source_column(lifecycle_field)) }}) as lifecycle_stage,
         {% if has_owner -%} lower(cast(owners.email as {{ str }})) {%- else -%} cast(null as {{ str }}) {%- endif %} as owner_email,
+        {{ plg_optional_column(columns, 'owner_id', str, 'source.owner_id') }} as owner_id,
         {{ plg_optional_column(columns, 'created_date', ts, 'source.created_date') }} as created_at,
         coalesce(
             {{ plg_optional_column(columns, 'last_modified_date', ts, 'source.last_modified_date') }},
@@ -92,6 +95,7 @@ renamed as (
         {{ plg_optional_column(columns, 'name', str) }} as crm_company_name,
         lower({{ plg_optional_column(columns, 'lifecycle_stage', str) }}) as lifecycle_stage,
         lower({{ plg_optional_column(columns, 'owner_email', str) }}) as owner_email,
+        {{ plg_optional_column(columns, 'owner_id', str) }} as owner_id,
         {{ plg_optional_column(columns, 'created_at', ts) }} as created_at,
         {{ plg_optional_column(columns, 'updated_at', ts) }} as updated_at
     from source
@@ -131,6 +135,7 @@ final as (
         crm_company_name,
         lifecycle_stage,
         owner_email,
+        owner_id,
         created_at,
         updated_at
     from ranked
