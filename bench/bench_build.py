@@ -8,6 +8,11 @@ Each figure is the median of --repeat runs (min and max shown). Peak memory is t
 largest RSS of the dbt process tree (sampled with psutil).
 
     python bench/bench_build.py --scales small medium --repeat 3
+
+`--keep DIR` keeps, per scale, the warehouse as the full build left it
+(`DIR/<scale>_full.duckdb`: copy it, append a day and time `dbt run` again to work on the
+incremental path without regenerating) and the per-model seconds of the last full and
+one-new-day runs (`DIR/<scale>_models.json`, from dbt's run_results.json).
 """
 
 from __future__ import annotations
@@ -121,7 +126,22 @@ def _floor(db: Path) -> float:
         con.close()
 
 
-def run_scale(scale: str, repeat: int, work: Path, command: str = "run") -> dict:
+def _model_seconds(target: Path) -> list[tuple[str, float]]:
+    """Per-model execution seconds of the last dbt invocation, slowest first."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    rows = [(r["unique_id"].split(".")[-1], round(r["execution_time"], 2)) for r in results]
+    return sorted(rows, key=lambda row: -row[1])
+
+
+def run_scale(
+    scale: str,
+    repeat: int,
+    work: Path,
+    command: str = "run",
+    keep: Path | None = None,
+    threads: int | None = None,
+    parsed: bool = False,
+) -> dict:
     db = work / f"{scale}.duckdb"
     profiles = work / "profiles"
     profiles.mkdir(exist_ok=True)
@@ -134,7 +154,9 @@ def run_scale(scale: str, repeat: int, work: Path, command: str = "run") -> dict
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
     )
     common = ["--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet"]
-    full, incr, floors, full_rss, incr_rss, gen = [], [], [], [], [], []
+    if threads:  # both builds alike; the profile's own setting otherwise
+        common += ["--threads", str(threads)]
+    full, incr, floors, full_rss, incr_rss, gen, parse_s = [], [], [], [], [], [], []
     events = new_events = 0
     for _ in range(repeat):
         started = time.perf_counter()
@@ -145,14 +167,28 @@ def run_scale(scale: str, repeat: int, work: Path, command: str = "run") -> dict
         vars_ = json.dumps({"plg_as_of": str(AS_OF)})
         if command == "run":  # seeds are configuration, loaded once and not timed
             _dbt(["seed", "--full-refresh", *common], env)
+        if parsed:  # untimed: the timed run reuses the partial parse, as a scheduled run does
+            parse_s.append(_dbt(["parse", "--vars", vars_, *common], env)[0])
         seconds, rss = _dbt([command, "--full-refresh", "--vars", vars_, *common], env)
         full.append(seconds)
         full_rss.append(rss)
+        full_models = _model_seconds(work / "target")
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.copy(db, keep / f"{scale}_full.duckdb")
         new_events = _append_day(db, AS_OF)
         vars_ = json.dumps({"plg_as_of": str(AS_OF + dt.timedelta(days=1))})
+        if parsed:
+            parse_s.append(_dbt(["parse", "--vars", vars_, *common], env)[0])
         seconds, rss = _dbt([command, "--vars", vars_, *common], env)
         incr.append(seconds)
         incr_rss.append(rss)
+        if keep is not None:
+            (keep / f"{scale}_models.json").write_text(
+                json.dumps(
+                    {"full": full_models, "incremental": _model_seconds(work / "target")}, indent=1
+                )
+            )
     return {
         "scale": scale,
         "events": events,
@@ -163,6 +199,7 @@ def run_scale(scale: str, repeat: int, work: Path, command: str = "run") -> dict
         "incremental_s": incr,
         "full_peak_rss_mb": [r / 2**20 for r in full_rss],
         "incremental_peak_rss_mb": [r / 2**20 for r in incr_rss],
+        "untimed_parse_s": parse_s,
     }
 
 
@@ -203,9 +240,32 @@ def main() -> None:
         choices=["run", "build"],
         help="run: models only (what the incremental path changes); build: models and tests",
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep each scale's warehouse after the full build and per-model seconds here",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="dbt --threads for both builds (default: the profile's, 2 in profiles.example.yml)",
+    )
+    parser.add_argument(
+        "--parse-first",
+        action="store_true",
+        help=(
+            "run an untimed `dbt parse` with the same --vars before each timed run: a new "
+            "plg_as_of forces a full re-parse, which a scheduled run (no --vars) does not pay"
+        ),
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="plg_bench_build_") as tmp:
-        results = [run_scale(s, args.repeat, Path(tmp), args.command) for s in args.scales]
+        results = [
+            run_scale(
+                s, args.repeat, Path(tmp), args.command, args.keep, args.threads, args.parse_first
+            )
+            for s in args.scales
+        ]
     print(report(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

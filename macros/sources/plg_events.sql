@@ -19,12 +19,15 @@
 {%- endmacro %}
 
 {#- The tracks rows, renamed and cast, with `quarantine_reason` (null = usable) and
-    `payload_hash` (to tell a redelivery from a different event reusing an id). -#}
-{% macro plg_segment_tracks_rows(incremental_from=none) -%}
-  {{ return(adapter.dispatch('plg_segment_tracks_rows', 'plg_signals')(incremental_from)) }}
+    `payload_hash` (to tell a redelivery from a different event reusing an id).
+    `incremental_from`: only rows received at or after this time. `row_filter`: a
+    condition on the raw table's own columns, applied before any row is renamed, classified
+    or hashed (e.g. the ids an incremental run rechecks), so the warehouse reads only those. -#}
+{% macro plg_segment_tracks_rows(incremental_from=none, row_filter=none) -%}
+  {{ return(adapter.dispatch('plg_segment_tracks_rows', 'plg_signals')(incremental_from, row_filter)) }}
 {%- endmacro %}
 
-{% macro default__plg_segment_tracks_rows(incremental_from) -%}
+{% macro default__plg_segment_tracks_rows(incremental_from, row_filter=none) -%}
   {%- set relation = source('segment', 'tracks') -%}
   {%- set columns = plg_relation_columns(relation, 'vars plg_segment_schema / plg_tracks_identifier') -%}
   {%- do plg_require_columns(relation, columns, ['id', 'user_id', 'event', 'timestamp'], {
@@ -73,6 +76,9 @@
       where user_id is not null
       {%- if incremental_from %}
         and {{ received_expr }} >= {{ incremental_from }}
+      {%- endif %}
+      {%- if row_filter %}
+        and ({{ row_filter }})
       {%- endif %}
   )
 

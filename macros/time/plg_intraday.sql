@@ -40,3 +40,18 @@
 {% macro default__plg_window_start_day(n) -%}
   {{ date_add_days(plg_last_day(), -1 * (n - 1)) }}
 {%- endmacro %}
+
+{#- The share of a day that lies before plg_as_of: 1 for a complete day, the elapsed part
+    (e.g. 0.51 at 12:15) for the as-of day while it runs. Windows that compare the partial
+    day with complete days prorate by it, so a morning does not read as a usage drop. -#}
+{% macro plg_day_elapsed_fraction(day_expr) -%}
+  {{ return(adapter.dispatch('plg_day_elapsed_fraction', 'plg_signals')(day_expr)) }}
+{%- endmacro %}
+
+{% macro default__plg_day_elapsed_fraction(day_expr) -%}
+  (case
+      when {{ day_expr }} = {{ plg_as_of_date() }}
+          then least(1.0, {{ dbt.datediff('cast(' ~ day_expr ~ ' as ' ~ dbt.type_timestamp() ~ ')', plg_as_of(), 'second') }} / 86400.0)
+      else 1.0
+  end)
+{%- endmacro %}

@@ -10,23 +10,29 @@
 -- Each staging model's rules are one macro (macros/sources) read by both the model and
 -- this one. table_row_count is the rows read from that table, for the warn/error share
 -- tests (tests/dbt/data_quality_*.sql, vars plg_quarantine_warn_pct / _error_pct).
+-- The events table's findings by event id come from int_segment_tracks_findings, which
+-- keeps them incrementally (re-reading every event on every run cost more than the rest
+-- of a scheduled run); rows without an event id, and the table's size, are read here.
 {{ config(materialized='table') }}
 
--- tracks is read twice, each its own subquery (quarantined rows, the row count), so no
--- warehouse materialises every event with its payload hash; the id duplicates come from
--- the incremental plg_data_quality_tracks_duplicates
-with tracks as (
-    select * from ({{ plg_segment_tracks_rows() }}) as rows_read
-    where quarantine_reason is not null
+-- events without an id (null, empty or blank). A blank id is empty or starts with
+-- whitespace, so it sorts before '!' or, for non-ASCII whitespace, after '~': that range
+-- test is answered from column statistics, and the trim runs on almost no rows.
+{%- set raw_id = 'cast(id as ' ~ dbt.type_string() ~ ')' %}
+with tracks_without_id as (
+    select * from ({{ plg_segment_tracks_rows(
+        row_filter="id is null or ((" ~ raw_id ~ " < '!' or " ~ raw_id ~ " > '~') and trim(" ~ raw_id ~ ") = '')"
+    ) }}) as rows_read
 ),
 
-tracks_read as (
+tracks_size as (
     select count(*) as table_row_count
     from ({{ plg_segment_tracks_rows() }}) as rows_read
 ),
 
-tracks_duplicates as (
-    select * from {{ ref('plg_data_quality_tracks_duplicates') }}
+tracks_findings as (
+    select * from {{ ref('int_segment_tracks_findings') }}
+    where row_count > 0
 ),
 
 accounts as (
@@ -65,7 +71,6 @@ staged_accounts as (
 -- rows that break a rule, per table
 quarantined as (
     {%- for source_name, table_name, cte, key in [
-        ('segment', 'tracks', 'tracks', 'event_id'),
         ('app', 'accounts', 'accounts', 'record_key'),
         ('app', 'users', 'users', 'record_key'),
         ('app', 'usage_daily', 'usage', 'record_key'),
@@ -78,11 +83,16 @@ quarantined as (
         cast({{ key }} as {{ dbt.type_string() }}) as record_key,
         quarantine_reason as reason,
         'quarantined' as action,
-        {{ 'received_at' if cte == 'tracks' else 'seen_at' }} as seen_at
+        seen_at
     from {{ cte }}
     where quarantine_reason is not null
-    {% if not loop.last %}union all{% endif %}
+    union all
     {%- endfor %}
+    -- events without an id (the ones with an id: int_segment_tracks_findings)
+    select
+        'segment', 'tracks', cast(event_id as {{ dbt.type_string() }}),
+        quarantine_reason, 'quarantined', received_at
+    from tracks_without_id
 ),
 
 -- an id repeated with a different payload: every copy but the one staging keeps
@@ -136,13 +146,22 @@ deduplicated as (
         'app', 'usage_daily', cast(record_key as {{ dbt.type_string() }}),
         'duplicate_key_different_value', 'deduplicated', seen_at
     from (
+        -- keys with several rows first (an aggregate, not a window over every row)
         select
-            record_key,
-            seen_at,
-            usage_value,
-            max(usage_value) over (partition by record_key) as kept_value
+            usage.record_key,
+            usage.seen_at,
+            usage.usage_value,
+            repeated_keys.kept_value
         from usage
-        where quarantine_reason is null
+        inner join (
+            select record_key, max(usage_value) as kept_value
+            from usage
+            where quarantine_reason is null
+            group by record_key
+            having count(*) > 1
+        ) as repeated_keys
+            on repeated_keys.record_key = usage.record_key
+        where usage.quarantine_reason is null
     ) as copies
     where usage_value < kept_value
 ),
@@ -175,79 +194,52 @@ kept as (
 ),
 
 findings as (
-    select * from quarantined
+    select *, 1 as row_count, seen_at as first_seen_at, seen_at as last_seen_at
+    from (
+        select * from quarantined
+        union all
+        select * from deduplicated
+        union all
+        select * from kept
+    ) as copies
     union all
-    select * from deduplicated
-    union all
-    select * from kept
+    select
+        'segment', 'tracks', record_key, reason, action,
+        cast(null as {{ dbt.type_timestamp() }}), row_count, first_seen_at, last_seen_at
+    from tracks_findings
 ),
 
 table_sizes as (
-    select 'segment' as source_name, 'tracks' as table_name, table_row_count
-    from tracks_read
+    select 'segment' as source_name, 'tracks' as table_name, table_row_count from tracks_size
+    union all
     {%- for source_name, table_name, cte in [
         ('app', 'accounts', 'accounts'),
         ('app', 'users', 'users'), ('app', 'usage_daily', 'usage'),
         ('stripe', 'subscription_history', 'subscriptions'), ('helpdesk', 'tickets', 'tickets'),
     ] %}
-    union all
     select '{{ source_name }}', '{{ table_name }}', count(*)
     from {{ cte }}
+    {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
-grouped as (
+final as (
     select
         findings.source_name,
         findings.table_name,
         findings.record_key,
         findings.reason,
         findings.action,
-        count(*) as row_count,
-        min(findings.seen_at) as first_seen_at,
-        max(findings.seen_at) as last_seen_at
-    from findings
-    group by 1, 2, 3, 4, 5
-),
-
--- already one row per event id (its copies counted in plg_data_quality_tracks_duplicates;
--- ids whose copies are all the same event are plain redeliveries, not findings)
-tracks_deduplicated as (
-    select
-        'segment' as source_name,
-        'tracks' as table_name,
-        cast(event_id as {{ dbt.type_string() }}) as record_key,
-        'duplicate_id_different_payload' as reason,
-        'deduplicated' as action,
-        row_count,
-        first_seen_at,
-        last_seen_at
-    from tracks_duplicates
-    where row_count > 0
-),
-
-all_findings as (
-    select * from grouped
-    union all
-    select * from tracks_deduplicated
-),
-
-final as (
-    select
-        all_findings.source_name,
-        all_findings.table_name,
-        all_findings.record_key,
-        all_findings.reason,
-        all_findings.action,
-        all_findings.row_count,
-        all_findings.first_seen_at,
-        all_findings.last_seen_at,
-        table_sizes.table_row_count,
+        cast(sum(findings.row_count) as {{ dbt.type_bigint() }}) as row_count,
+        min(findings.first_seen_at) as first_seen_at,
+        max(findings.last_seen_at) as last_seen_at,
+        max(table_sizes.table_row_count) as table_row_count,
         {{ plg_as_of() }} as checked_at
-    from all_findings
+    from findings
     left join table_sizes
-        on all_findings.source_name = table_sizes.source_name
-        and all_findings.table_name = table_sizes.table_name
+        on findings.source_name = table_sizes.source_name
+        and findings.table_name = table_sizes.table_name
+    group by 1, 2, 3, 4, 5
 )
 
 select * from final

@@ -38,7 +38,6 @@ SCENARIO_RUN = dt.datetime(2026, 11, 1, 12, 15)
 AFTER_MIDNIGHT = dt.datetime(2026, 11, 2, 0, 30)
 COMPARED = [
     "stg_segment__tracks",
-    "plg_data_quality_tracks_duplicates",
     "plg_data_quality",
     "int_user_event_daily",
     "int_user_daily_activity",
@@ -60,6 +59,7 @@ COMPARED = [
     "sync_crm_deals",
     "sync_crm_tasks",
     "sync_slack_handoff_alerts",
+    "account_risk_episode_log",
 ]
 # the ledger's assigned_at is the run that assigned it, which a rebuild cannot know
 LEDGER = "account_owner_assignments"
