@@ -78,6 +78,7 @@ final as (
         cast(crm.crm_company_id as {{ dbt.type_string() }}) as crm_company_id,
         cast(crm.lifecycle_stage as {{ dbt.type_string() }}) as lifecycle_stage,
         cast(crm.owner_email as {{ dbt.type_string() }}) as owner_email,
+        cast(crm.owner_id as {{ dbt.type_string() }}) as crm_owner_id,
         cast(coalesce(active_users.active_user_count, 0) as {{ dbt.type_bigint() }}) as active_user_count,
         cast(coalesce(activation_summary.activated_user_count, 0) as {{ dbt.type_bigint() }}) as activated_user_count,
         cast(coalesce(activation_summary.stalled_user_count, 0) as {{ dbt.type_bigint() }}) as stalled_user_count,

@@ -133,6 +133,8 @@ fields as (
         cast(coalesce(mrr_at_start.mrr, 0) as {{ plg_type_double() }}) as mrr,
         cast(accounts.plan as {{ dbt.type_string() }}) as plan,
         cast(accounts.owner_email as {{ dbt.type_string() }}) as owner_email,
+        -- the CRM's id of that owner, so the task is assigned to them (hubspot_owner_id / OwnerId)
+        cast(accounts.crm_owner_id as {{ dbt.type_string() }}) as crm_owner_id,
         -- the account's billing/primary contact, for a task -> contact association
         cast(accounts.billing_owner_email as {{ dbt.type_string() }}) as contact_email,
         cast(trigger_reasons.risk_score as {{ dbt.type_int() }}) as risk_score_at_start,

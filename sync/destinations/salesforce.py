@@ -115,6 +115,10 @@ class SalesforceSyncOptions(BaseModel):
     # the identifier is a plain custom field, not an External ID (Task, Event): find existing
     # records with a query, then update them by Id or create them (salesforce_matched.py)
     match_by_query: bool = False
+    # fields left out of a record when its value is null, instead of sent as null (which
+    # clears the field): e.g. OwnerId, which Salesforce requires, so a row without an owner
+    # keeps the record's current owner (on create: the integration user) and is not refused
+    omit_null: list[str] = Field(default_factory=list)
 
 
 def salesforce_type(sql_type: str) -> str:
@@ -358,6 +362,7 @@ class Salesforce(Destination):
         items: list[Item] = []
         deletes: list[tuple[str, str]] = []
         parents: dict[str, dict[str, str]] = {}  # key -> {lookup id field -> parent value}
+        omit_null = {f.lower() for f in opts.omit_null}  # field names are case-insensitive
         for change in changes:
             if change.op == "remove" and sync.on_remove == "ignore":
                 outcomes.append(Outcome.success(change.key))
@@ -379,6 +384,8 @@ class Salesforce(Destination):
                     name = opts.field_map.get(column, column)
                     if column in reference_columns and name == column:
                         continue  # only the lookup carries it
+                    if value is None and name.lower() in omit_null:
+                        continue
                     if name in opts.value_map and value is not None:
                         value = opts.value_map[name].get(str(value), value)
                     if name in opts.date_fields and isinstance(value, datetime):

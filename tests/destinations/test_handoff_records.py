@@ -185,10 +185,8 @@ def task(key: str, account_id: str, status: str = "open", outcome: str | None = 
     return Change("add", key, "h", row)
 
 
-def test_a_salesforce_cs_task_is_created_once_and_completed_on_recovery(salesforce):
-    """Task has no external id to upsert by: the sync queries PLG_Task_Id__c, creates the
-    task once (WhatId = the Account found by its external id), and updates it later, also
-    after a crash that lost the checkpoint (the resend finds it and does not duplicate it)."""
+def salesforce_with_owned_account(salesforce: SalesforceStandIn) -> Salesforce:
+    """The destination against the stand-in, with Account acct_1 owned by 005X."""
     dest = Salesforce(
         "sf",
         Salesforce.Options.model_validate(
@@ -197,6 +195,14 @@ def test_a_salesforce_cs_task_is_created_once_and_completed_on_recovery(salesfor
     )
     owner = Change("add", "acct_1", "h", {"plg_account_id": "acct_1", "crm_owner_id": "005X"})
     assert dest.send(ACCOUNT_OWNERS, [owner])[0].ok
+    return dest
+
+
+def test_a_salesforce_cs_task_is_created_once_and_completed_on_recovery(salesforce):
+    """Task has no external id to upsert by: the sync queries PLG_Task_Id__c, creates the
+    task once (WhatId = the Account found by its external id), and updates it later, also
+    after a crash that lost the checkpoint (the resend finds it and does not duplicate it)."""
+    dest = salesforce_with_owned_account(salesforce)
 
     first = {
         o.key: o for o in dest.send(CS_TASKS, [task("t1", "acct_1"), task("t2", "acct_missing")])
@@ -212,6 +218,36 @@ def test_a_salesforce_cs_task_is_created_once_and_completed_on_recovery(salesfor
     assert done[0].ok
     (only,) = salesforce.records["Task"].values()  # still one task
     assert only["Status"] == "Completed" and only["PLG_Outcome__c"] == "recovered"
+
+
+def test_a_task_is_owned_by_the_accounts_crm_owner_and_a_null_owner_is_left_out(salesforce):
+    """`omit_null: [OwnerId]`: Salesforce requires an owner, so a row whose CRM shows no
+    owner sends no OwnerId at all (the record keeps its owner; on create the integration
+    user) instead of a null that the API would refuse; a row with an owner sets it."""
+    dest = salesforce_with_owned_account(salesforce)
+    options = {
+        **CS_TASKS.options,
+        "field_map": {**CS_TASKS.options["field_map"], "crm_owner_id": "OwnerId"},
+    }
+    owned = Spec(
+        object="Task", identifier=CS_TASKS.identifier, options={**options, "omit_null": ["ownerid"]}
+    )
+    with_owner, without_owner = task("t1", "acct_1"), task("t2", "acct_1")
+    with_owner.fields["crm_owner_id"] = "005X"
+    without_owner.fields["crm_owner_id"] = None
+    assert all(o.ok for o in dest.send(owned, [with_owner, without_owner]))
+    sent = {r["PLG_Task_Id__c"]: r for r in salesforce.records["Task"].values()}
+    assert sent["t1"]["OwnerId"] == "005X"
+    assert "OwnerId" not in sent["t2"]  # left out, not sent as null
+
+    # without the option the null is sent as null (clears the field), as documented
+    plain = Spec(object="Task", identifier=CS_TASKS.identifier, options=options)
+    assert all(o.ok for o in dest.send(plain, [task("t3", "acct_1")]))
+    third = task("t4", "acct_1")
+    third.fields["crm_owner_id"] = None
+    dest.send(plain, [third])
+    sent = {r["PLG_Task_Id__c"]: r for r in salesforce.records["Task"].values()}
+    assert "OwnerId" in sent["t4"] and sent["t4"]["OwnerId"] is None
 
 
 HUBSPOT_TASKS = Spec(
