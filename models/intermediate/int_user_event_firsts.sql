@@ -61,30 +61,18 @@ merged as (
     select
         per_user_event.user_id,
         per_user_event.event_name,
-        case
-            when stored.first_occurred_at is null
-                or per_user_event.first_occurred_at < stored.first_occurred_at
-                then per_user_event.first_occurred_at
-            else stored.first_occurred_at
-        end as first_occurred_at,
-        case
-            when stored.first_activity_date is null
-                or per_user_event.first_activity_date < stored.first_activity_date
-                then per_user_event.first_activity_date
-            else stored.first_activity_date
-        end as first_activity_date,
-        case
-            when stored.last_activity_date is null
-                or per_user_event.last_activity_date > stored.last_activity_date
-                then per_user_event.last_activity_date
-            else stored.last_activity_date
-        end as last_activity_date,
-        case
-            when stored.last_received_at is null
-                or per_user_event.last_received_at > stored.last_received_at
-                then per_user_event.last_received_at
-            else stored.last_received_at
-        end as last_received_at
+        {#- the earlier of the two firsts and the later of the two lasts; a side that is null
+            (a pair not stored yet) gives way to the other: least/greatest return null when
+            any argument is null on BigQuery and Snowflake -#}
+        {%- for column, pick in [
+            ('first_occurred_at', 'least'), ('first_activity_date', 'least'),
+            ('last_activity_date', 'greatest'), ('last_received_at', 'greatest'),
+        ] %}
+        {{ pick }}(
+            coalesce(per_user_event.{{ column }}, stored.{{ column }}),
+            coalesce(stored.{{ column }}, per_user_event.{{ column }})
+        ) as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from per_user_event
     left join stored
         on stored.user_id = per_user_event.user_id
