@@ -100,29 +100,18 @@ def customerio_operation_problems(op: Any) -> list[str]:
     """
     if not isinstance(op, dict):
         return ["(operation): not an object"]
-    found = _operation_problems(json.dumps(_shape(op), sort_keys=True))
+    found = _operation_problems(json.dumps(_reduce(op, "", _CIO_FREE, _CIO_KEEP), sort_keys=True))
     definition = CUSTOMERIO_OPERATIONS.get((op.get("type"), op.get("action")))
     if found and definition is not None:  # rare: say it with the operation's own values
         return problems(CUSTOMERIO_BATCH, op, definition)
     return list(found)
 
 
-def _shape(value: Any, key: str = "") -> Any:
-    if isinstance(value, dict):
-        if key in ("attributes", "relationship_attributes"):
-            return {}  # free-form maps: only "is an object" matters
-        return {k: _shape(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_shape(v) for v in value]
-    if isinstance(value, str):
-        return value if key in ("type", "action") else ""
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return 0
-    if isinstance(value, float):
-        return 0.5
-    return value
+# The Track API schema's free-form maps and the keys whose enums it checks: the shape of
+# an operation is `_reduce`d with these (no list bound in that schema, so keeping one copy
+# of each distinct list item gives the same verdict).
+_CIO_FREE = frozenset({"attributes", "relationship_attributes"})
+_CIO_KEEP = frozenset({"type", "action"})
 
 
 @cache
