@@ -253,12 +253,23 @@ def test_207_without_index_keeps_two_people_for_the_next_run(warehouse, cio, fir
 
 
 def test_removed_person_loses_its_synced_attributes(warehouse, cio, first_runs):
-    warehouse.delete("sync_customerio_people", "sync_key = 'user_e2e_big'")
+    # its own person, so the test holds alone (-k) and in any order
+    template = sorted(warehouse.model("sync_customerio_people"))[0]
+    warehouse.add_copy(
+        "sync_customerio_people",
+        template,
+        {"sync_key": "'user_e2e_removed'", "id": "'user_e2e_removed'"},
+    )
+    warehouse.run("cio_people")
+    assert cio.people["user_e2e_removed"] != {}
+    assert "user_e2e_removed" in warehouse.state_keys("cio_people")
+
+    warehouse.delete("sync_customerio_people", "sync_key = 'user_e2e_removed'")
     runs = warehouse.run("cio_people")
     assert (runs["cio_people"]["removed"], runs["cio_people"]["succeeded"]) == (1, 1)
     # on_remove: unset -> every attribute the sync wrote is removed from the person
-    assert cio.people["user_e2e_big"] == {}
-    assert "user_e2e_big" not in warehouse.state_keys("cio_people")
+    assert cio.people["user_e2e_removed"] == {}
+    assert "user_e2e_removed" not in warehouse.state_keys("cio_people")
 
 
 def test_no_credential_in_state_tables(warehouse, cio, first_runs):
