@@ -51,6 +51,20 @@ ACCOUNT_OWNERS = Spec(
     identifier={"PLG_Account_Id__c": "plg_account_id"},
     options={"field_map": {"crm_owner_id": "OwnerId"}},
 )
+# sync.example.yml's salesforce_accounts, reduced to the field Salesforce requires on create
+ACCOUNTS = Spec(
+    object="Account",
+    identifier={"PLG_Account_Id__c": "plg_account_id"},
+    options={"field_map": {"name": "Name"}},
+)
+
+
+def owned_account(dest: Salesforce, key: str = "acct_1", owner: str = "005X") -> None:
+    """Account `key` as the accounts sync creates it, then owned by the owners sync."""
+    company = Change("add", key, "h", {"plg_account_id": key, "name": f"{key} Inc"})
+    assert dest.send(ACCOUNTS, [company])[0].ok
+    assignment = Change("add", key, "h", {"plg_account_id": key, "crm_owner_id": owner})
+    assert dest.send(ACCOUNT_OWNERS, [assignment])[0].ok
 
 
 def deal(key: str, account_id: str, stage: str = "open") -> Change:
@@ -82,8 +96,7 @@ def test_an_opportunity_lands_on_its_account_by_external_id_and_once_on_resend(s
             {"login_url": salesforce.url, "client_id": "cid", "client_secret": CANARY, **FAST}
         ),
     )
-    owner = Change("add", "acct_1", "h", {"plg_account_id": "acct_1", "crm_owner_id": "005X"})
-    assert all(o.ok for o in dest.send(ACCOUNT_OWNERS, [owner]))
+    owned_account(dest)
     assert salesforce.records["Account"]["acct_1"]["OwnerId"] == "005X"
 
     outcomes = dest.send(OPPORTUNITIES, [deal("d1", "acct_1"), deal("d2", "acct_missing")])
@@ -193,8 +206,7 @@ def salesforce_with_owned_account(salesforce: SalesforceStandIn) -> Salesforce:
             {"login_url": salesforce.url, "client_id": "cid", "client_secret": CANARY, **FAST}
         ),
     )
-    owner = Change("add", "acct_1", "h", {"plg_account_id": "acct_1", "crm_owner_id": "005X"})
-    assert dest.send(ACCOUNT_OWNERS, [owner])[0].ok
+    owned_account(dest)
     return dest
 
 
@@ -240,14 +252,17 @@ def test_a_task_is_owned_by_the_accounts_crm_owner_and_a_null_owner_is_left_out(
     assert sent["t1"]["OwnerId"] == "005X"
     assert "OwnerId" not in sent["t2"]  # left out, not sent as null
 
-    # without the option the null is sent as null (clears the field), as documented
+    # without the option the null is sent as null, which Salesforce refuses for a field its
+    # describe marks nillable: false ("Required Fields", SOAP/REST API guides): that record
+    # fails on its own with REQUIRED_FIELD_MISSING (kept unsynced, retried) and the rest lands
     plain = Spec(object="Task", identifier=CS_TASKS.identifier, options=options)
-    assert all(o.ok for o in dest.send(plain, [task("t3", "acct_1")]))
-    third = task("t4", "acct_1")
-    third.fields["crm_owner_id"] = None
-    dest.send(plain, [third])
-    sent = {r["PLG_Task_Id__c"]: r for r in salesforce.records["Task"].values()}
-    assert "OwnerId" in sent["t4"] and sent["t4"]["OwnerId"] is None
+    third, fourth = task("t3", "acct_1"), task("t4", "acct_1")
+    fourth.fields["crm_owner_id"] = None
+    outcomes = {o.key: o for o in dest.send(plain, [third, fourth])}
+    assert outcomes["t3"].ok
+    assert (outcomes["t4"].status, outcomes["t4"].code) == ("permanent", "REQUIRED_FIELD_MISSING")
+    assert "OwnerId" in outcomes["t4"].message
+    assert "t4" not in {r["PLG_Task_Id__c"] for r in salesforce.records["Task"].values()}
 
 
 HUBSPOT_TASKS = Spec(
@@ -357,3 +372,24 @@ def test_the_association_request_matches_hubspots_v4_schema():
               "results": [{"from": {"id": "1"}, "to": {"id": "2"}, "associationSpec": {
                   "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 204}}]}  # fmt: skip
     assert problems(HUBSPOT_ASSOCIATIONS, answer, "BatchResponsePublicDefaultAssociation") == []
+
+
+def test_an_owner_for_an_account_not_yet_in_salesforce_waits_for_the_accounts_sync(salesforce):
+    """The owners sync upserts by external id with OwnerId only; an Account that does not
+    exist yet would be created without Name, which Salesforce requires on create: that
+    record fails alone (REQUIRED_FIELD_MISSING) and lands once the accounts sync (listed
+    before it in sync.example.yml) has created the Account."""
+    dest = salesforce_with_owned_account(salesforce)
+    early = Change("add", "acct_2", "h", {"plg_account_id": "acct_2", "crm_owner_id": "005Y"})
+    (outcome,) = dest.send(ACCOUNT_OWNERS, [early])
+    assert (outcome.status, outcome.code) == ("permanent", "REQUIRED_FIELD_MISSING")
+    assert "Name" in outcome.message and "acct_2" not in salesforce.records["Account"]
+
+    company = Change("add", "acct_2", "h", {"plg_account_id": "acct_2", "name": "Beta"})
+    assert dest.send(ACCOUNTS, [company])[0].ok
+    assert dest.send(ACCOUNT_OWNERS, [early])[0].ok
+    assert salesforce.records["Account"]["acct_2"] == {
+        "PLG_Account_Id__c": "acct_2",
+        "Name": "Beta",
+        "OwnerId": "005Y",
+    }

@@ -36,6 +36,7 @@ def make(standin: SalesforceStandIn, **overrides) -> Salesforce:
 def account(i: int, **fields) -> Change:
     row = {
         "account_id": f"acct_{i}",
+        "name": f"Account {i}",  # Account.Name is required (describe: nillable false)
         "plg_score__c": i / 2,
         "plg_plan__c": "team",
         "plg_is_pql__c": True,
@@ -52,6 +53,7 @@ def test_accounts_are_upserted_by_external_id(salesforce):
     assert len(salesforce.records["Account"]) == 450
     assert salesforce.records["Account"]["acct_3"] == {
         "PLG_Account_Id__c": "acct_3",
+        "Name": "Account 3",
         "PLG_Score__c": 1.5,
         "PLG_Plan__c": "team",
         "PLG_Is_PQL__c": True,

@@ -10,7 +10,10 @@ documented per-record error when no parent has that external id. Levers: `expire
 `locked` (external id -> how many more upserts fail with UNABLE_TO_LOCK_ROW),
 `request_limit_exceeded`, `reject_ids` (external ids refused per record). Upsert bodies are
 checked against the sObject Collections schema written from the REST API Developer Guide
-(tests/contracts/salesforce/).
+(tests/contracts/salesforce/). Required fields follow the API guides' "Required Fields"
+page: a field the describe marks `nillable: false` is refused when sent as null, and on
+create when left out unless it is `defaultedOnCreate` (OwnerId, Task Status/Priority):
+REQUIRED_FIELD_MISSING, per record.
 """
 
 from __future__ import annotations
@@ -35,27 +38,38 @@ SOQL_IN = re.compile(r"^SELECT Id, (\w+) FROM (\w+) WHERE (\w+) IN \((.*)\)$", r
 DEFAULT_SCHEMA = {
     "Account": {
         "Id": {"type": "id", "updateable": False},
-        "Name": {"type": "string", "length": 255},
+        "Name": {"type": "string", "length": 255, "nillable": False},
         "PLG_Account_Id__c": {"type": "string", "length": 64, "externalId": True},
         "PLG_Score__c": {"type": "double"},
         "PLG_Plan__c": {"type": "string", "length": 40},
         "PLG_Is_PQL__c": {"type": "boolean"},
         "PLG_Last_Seen_At__c": {"type": "datetime"},
-        "OwnerId": {"type": "reference", "referenceTo": ["User"]},
+        "OwnerId": {
+            "type": "reference",
+            "referenceTo": ["User"],
+            "nillable": False,
+            "defaultedOnCreate": True,
+        },
     },
     # Opportunity's standard fields as its describe lists them, plus the handoff's custom ones
     "Opportunity": {
         "Id": {"type": "id", "updateable": False},
-        "Name": {"type": "string", "length": 120},
+        "Name": {"type": "string", "length": 120, "nillable": False},
         "StageName": {
             "type": "picklist",
             "picklistValues": ["Prospecting", "Qualification", "Closed Won", "Closed Lost"],
+            "nillable": False,
         },
-        "CloseDate": {"type": "date"},
+        "CloseDate": {"type": "date", "nillable": False},
         "Amount": {"type": "currency"},
         "Type": {"type": "picklist", "picklistValues": ["New Business", "Existing Business"]},
         "Description": {"type": "textarea", "length": 32000},
-        "OwnerId": {"type": "reference", "referenceTo": ["User"]},
+        "OwnerId": {
+            "type": "reference",
+            "referenceTo": ["User"],
+            "nillable": False,
+            "defaultedOnCreate": True,
+        },
         "AccountId": {
             "type": "reference",
             "referenceTo": ["Account"],
@@ -71,10 +85,25 @@ DEFAULT_SCHEMA = {
         "Id": {"type": "id", "updateable": False},
         "Subject": {"type": "combobox", "length": 255},
         "Description": {"type": "textarea", "length": 32000},
-        "Status": {"type": "picklist", "picklistValues": ["Not Started", "Completed"]},
-        "Priority": {"type": "picklist", "picklistValues": ["High", "Normal", "Low"]},
+        "Status": {
+            "type": "picklist",
+            "picklistValues": ["Not Started", "Completed"],
+            "nillable": False,
+            "defaultedOnCreate": True,
+        },
+        "Priority": {
+            "type": "picklist",
+            "picklistValues": ["High", "Normal", "Low"],
+            "nillable": False,
+            "defaultedOnCreate": True,
+        },
         "ActivityDate": {"type": "date"},
-        "OwnerId": {"type": "reference", "referenceTo": ["User"]},
+        "OwnerId": {
+            "type": "reference",
+            "referenceTo": ["User"],
+            "nillable": False,
+            "defaultedOnCreate": True,
+        },
         "WhatId": {"type": "reference", "referenceTo": ["Account", "Opportunity"]},
         "PLG_Task_Id__c": {"type": "string", "length": 64},
         "PLG_Outcome__c": {"type": "string", "length": 40},
@@ -206,7 +235,9 @@ class SalesforceStandIn(StandIn):
                 obj = record.get("attributes", {}).get("type", "")
                 schema = {n.lower(): spec for n, spec in self.schema.get(obj, {}).items()}
                 fields = {k: v for k, v in record.items() if k not in ("attributes", "Id")}
-                errors = self._check(schema, fields)
+                errors = self._check(schema, fields) or _required(
+                    schema, fields, creating=method == "POST"
+                )
                 store = self.records.setdefault(obj, {})
                 ids = self.record_ids.setdefault(obj, {})
                 if method == "PATCH":
@@ -244,7 +275,9 @@ class SalesforceStandIn(StandIn):
             store = self.records.setdefault(obj, {})
             for record in records:
                 ext_value = str(record.get(ext_field, ""))
-                errors = self._check(schema, record)
+                errors = self._check(schema, record) or _required(
+                    schema, record, creating=ext_value not in store
+                )
                 if not errors and self.locked.get(ext_value, 0) > 0:
                     self.locked[ext_value] -= 1
                     errors = [_err("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access")]
@@ -323,6 +356,38 @@ class SalesforceStandIn(StandIn):
                     _err("STRING_TOO_LONG", f"{spec['name']}: data value too large", [spec["name"]])
                 )
         return errors
+
+
+def _required(
+    schema: dict[str, dict[str, Any]], record: dict[str, Any], creating: bool
+) -> list[dict[str, Any]]:
+    """REQUIRED_FIELD_MISSING as the SOAP/REST API guides' "Required Fields" page describes:
+    a field whose describe says `nillable: false` can never be set to null, and on create
+    it must be given unless Salesforce fills it (`defaultedOnCreate`, e.g. OwnerId: the
+    running user). A lookup given by its relationship (`"Account": {...}`) counts as given."""
+    given = {name.lower() for name in record if name != "attributes"}
+    given |= {
+        spec["name"].lower()
+        for spec in schema.values()
+        if spec.get("relationshipName", "").lower() in given
+    }
+    missing = [
+        spec["name"]
+        for spec in schema.values()
+        if spec.get("nillable", True) is False
+        and (
+            any(k.lower() == spec["name"].lower() and v is None for k, v in record.items())
+            or (
+                creating
+                and not spec.get("defaultedOnCreate")
+                and spec.get("type") != "id"
+                and spec["name"].lower() not in given
+            )
+        )
+    ]
+    if not missing:
+        return []
+    return [_err("REQUIRED_FIELD_MISSING", f"Required fields are missing: {missing}", missing)]
 
 
 def _err(code: str, message: str, fields: list[str] | None = None) -> dict[str, Any]:
