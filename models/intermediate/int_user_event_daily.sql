@@ -28,32 +28,34 @@ users as (
     inside an `or` they were joined to every event -#}
 {%- set watermark = plg_incremental_value(plg_received_watermark(), dbt.type_timestamp()) %}
 {%- set incremental_start = plg_incremental_value(plg_incremental_start('activity_date'), 'date') %}
-{#- the first recomputed day, also a literal: the older of the incremental start and the
-    oldest day holding a newly received event. As a scalar subquery the bound on the
-    stored day was a join to every stored event (no filter pushdown, no partition
-    pruning): every column of every event was read on each run. -#}
-{%- set first_day = plg_incremental_value(
-    'select least(' ~ incremental_start ~ ', coalesce(min(cast('
-    ~ plg_event_time('occurred_at', 'received_at') ~ ' as date)), ' ~ incremental_start ~ '))'
-    ~ ' from ' ~ ref('stg_segment__tracks')
-    ~ ' where received_at >= ' ~ watermark
-    ~ ' or (received_at is null and occurred_at >= ' ~ watermark ~ ')',
-    'date') %}
--- events the warehouse received since this model's newest receipt minus the lookback:
--- filtered on the stored columns first, so only those rows pay for the clamp
--- (reads the table, not the import CTE: DuckDB materialises a CTE used twice, and that
--- copied every stored event on each run)
-newly_received as (
-    select
+{#- the days holding an event the warehouse received since this model's newest receipt
+    minus the lookback, filtered on the stored columns first, so only those rows pay for
+    the clamp -#}
+{%- set newly_received_days -%}
+    select distinct
         cast({{ plg_event_time('occurred_at', 'received_at') }} as date) as activity_date
     from {{ ref('stg_segment__tracks') }}
     where received_at >= {{ watermark }}
        or (received_at is null and occurred_at >= {{ watermark }})
-),
-
-changed_days as (
-    select distinct activity_date from newly_received
-),
+{%- endset %}
+{%- if execute and this is not string %}
+{#- read once before the run, as literals, like the bounds above: the first recomputed day
+    (the older of the incremental start and the oldest such day) then bounds the stored
+    day of the events directly, so the warehouse filters (DuckDB pushes it into the scan,
+    BigQuery prunes partitions) instead of joining a scalar subquery to every event and
+    reading every column of every event on each run; the days themselves are a list -#}
+{%- set changed_days = [] %}
+{%- for day in run_query(newly_received_days).columns[0].values() | reject('none') | sort %}
+{%- do changed_days.append("cast('" ~ (day ~ '')[:10] ~ "' as date)") %}
+{%- endfor %}
+{%- set changed_day_list = changed_days | join(', ') %}
+{%- set first_day = 'least(' ~ incremental_start ~ ', ' ~ (changed_days[0] if changed_days else incremental_start) ~ ')' %}
+{%- else %}
+{#- a unit test (`this` names the given rows) or parsing: the same values as subqueries -#}
+{%- set changed_day_list = 'select activity_date from (' ~ newly_received_days ~ ') as changed_days' %}
+{%- set first_day = '(select least(' ~ incremental_start ~ ', coalesce(min(activity_date), '
+    ~ incremental_start ~ ')) from (' ~ newly_received_days ~ ') as changed_days)' %}
+{%- endif %}
 
 -- clamping only moves an event earlier, so an event of a recomputed day never has an
 -- occurred_date before the first such day: a bound on the stored (partitioned) day
@@ -93,7 +95,9 @@ in_scope as (
     from dated
     {% if is_incremental() %}
     where activity_date >= {{ incremental_start }}
-       or activity_date in (select activity_date from changed_days)
+    {%- if changed_day_list %}
+       or activity_date in ({{ changed_day_list }})
+    {%- endif %}
     {% endif %}
 ),
 
