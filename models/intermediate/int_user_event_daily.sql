@@ -28,35 +28,41 @@ users as (
     inside an `or` they were joined to every event -#}
 {%- set watermark = plg_incremental_value(plg_received_watermark(), dbt.type_timestamp()) %}
 {%- set incremental_start = plg_incremental_value(plg_incremental_start('activity_date'), 'date') %}
--- events the warehouse received since this model's newest receipt minus the lookback:
--- filtered on the stored columns first, so only those rows pay for the clamp
--- (reads the table, not the import CTE: DuckDB materialises a CTE used twice, and that
--- copied every stored event on each run)
-newly_received as (
-    select
+{#- the days holding an event the warehouse received since this model's newest receipt
+    minus the lookback, filtered on the stored columns first, so only those rows pay for
+    the clamp -#}
+{%- set newly_received_days -%}
+    select distinct
         cast({{ plg_event_time('occurred_at', 'received_at') }} as date) as activity_date
     from {{ ref('stg_segment__tracks') }}
     where received_at >= {{ watermark }}
        or (received_at is null and occurred_at >= {{ watermark }})
-),
-
-changed_days as (
-    select distinct activity_date from newly_received
-),
-
-recompute_from as (
-    select least(
-        {{ incremental_start }},
-        coalesce((select min(activity_date) from changed_days), {{ incremental_start }})
-    ) as first_day
-),
+{%- endset %}
+{%- if execute and this is not string %}
+{#- read once before the run, as literals, like the bounds above: the first recomputed day
+    (the older of the incremental start and the oldest such day) then bounds the stored
+    day of the events directly, so the warehouse filters (DuckDB pushes it into the scan,
+    BigQuery prunes partitions) instead of joining a scalar subquery to every event and
+    reading every column of every event on each run; the days themselves are a list -#}
+{%- set changed_days = [] %}
+{%- for day in run_query(newly_received_days).columns[0].values() | reject('none') | sort %}
+{%- do changed_days.append("cast('" ~ (day ~ '')[:10] ~ "' as date)") %}
+{%- endfor %}
+{%- set changed_day_list = changed_days | join(', ') %}
+{%- set first_day = 'least(' ~ incremental_start ~ ', ' ~ (changed_days[0] if changed_days else incremental_start) ~ ')' %}
+{%- else %}
+{#- a unit test (`this` names the given rows) or parsing: the same values as subqueries -#}
+{%- set changed_day_list = 'select activity_date from (' ~ newly_received_days ~ ') as changed_days' %}
+{%- set first_day = '(select least(' ~ incremental_start ~ ', coalesce(min(activity_date), '
+    ~ incremental_start ~ ')) from (' ~ newly_received_days ~ ') as changed_days)' %}
+{%- endif %}
 
 -- clamping only moves an event earlier, so an event of a recomputed day never has an
 -- occurred_date before the first such day: a bound on the stored (partitioned) day
 candidates as (
     select *
     from events
-    where occurred_date >= (select first_day from recompute_from)
+    where occurred_date >= {{ first_day }}
 ),
 {% else %}
 candidates as (
@@ -89,25 +95,56 @@ in_scope as (
     from dated
     {% if is_incremental() %}
     where activity_date >= {{ incremental_start }}
-       or activity_date in (select activity_date from changed_days)
+    {%- if changed_day_list %}
+       or activity_date in ({{ changed_day_list }})
+    {%- endif %}
     {% endif %}
+),
+
+-- per user, event name, day and the event's own account first: the users join and the
+-- surrogate key then run once per output row instead of once per event (a user unknown to
+-- the users table keeps one row per account its events name, as before)
+per_event_account as (
+    select
+        user_id,
+        event_account_id,
+        event_name,
+        activity_date,
+        count(*) as event_count,
+        min(activity_at) as first_occurred_at,
+        max(activity_at) as last_occurred_at,
+        max(received_at) as last_received_at
+    from in_scope
+    group by user_id, event_account_id, event_name, activity_date
+),
+
+per_user_event_day as (
+    select
+        per_event_account.user_id,
+        coalesce(users.account_id, per_event_account.event_account_id) as account_id,
+        per_event_account.event_name,
+        per_event_account.activity_date,
+        sum(per_event_account.event_count) as event_count,
+        min(per_event_account.first_occurred_at) as first_occurred_at,
+        max(per_event_account.last_occurred_at) as last_occurred_at,
+        max(per_event_account.last_received_at) as last_received_at
+    from per_event_account
+    left join users on per_event_account.user_id = users.user_id
+    group by 1, 2, 3, 4
 ),
 
 final as (
     select
-        {{ surrogate_key(['in_scope.user_id', 'in_scope.event_name', 'in_scope.activity_date']) }}
-            as user_event_day_id,
-        in_scope.user_id,
-        coalesce(users.account_id, in_scope.event_account_id) as account_id,
-        in_scope.event_name,
-        in_scope.activity_date,
-        count(*) as event_count,
-        min(in_scope.activity_at) as first_occurred_at,
-        max(in_scope.activity_at) as last_occurred_at,
-        max(in_scope.received_at) as last_received_at
-    from in_scope
-    left join users on in_scope.user_id = users.user_id
-    group by 1, 2, 3, 4, 5
+        {{ surrogate_key(['user_id', 'event_name', 'activity_date']) }} as user_event_day_id,
+        user_id,
+        account_id,
+        event_name,
+        activity_date,
+        event_count,
+        first_occurred_at,
+        last_occurred_at,
+        last_received_at
+    from per_user_event_day
 )
 
 select * from final

@@ -26,39 +26,69 @@ signed_up_users as (
     where created_at <= {{ plg_as_of() }}
 ),
 
+-- each milestone's place in the order users see them (milestone_order, then key): a
+-- handful of rows, so per user the next milestone is a min() over ranks and the list of
+-- completed milestones is ordered by one integer, instead of a window sorting every
+-- user-milestone row
+milestone_ranks as (
+    select
+        milestone_key,
+        milestone_label,
+        row_number() over (order by milestone_order, milestone_key) as milestone_rank
+    from (
+        select distinct milestone_key, milestone_label, milestone_order
+        from user_milestones
+    ) as milestone_keys
+),
+
+ranked_user_milestones as (
+    select
+        user_milestones.user_id,
+        user_milestones.milestone_key,
+        user_milestones.is_completed,
+        user_milestones.completed_at,
+        milestone_ranks.milestone_rank
+    from user_milestones
+    inner join milestone_ranks
+        on user_milestones.milestone_key = milestone_ranks.milestone_key
+),
+
 milestone_progress as (
     select
         user_id,
         count(*) as milestones_total,
         sum(case when is_completed then 1 else 0 end) as milestones_completed_count,
-        nullif(
-            {{ dbt.listagg(
-                measure='case when is_completed then milestone_key end',
-                delimiter_text="','",
-                order_by_clause='order by milestone_order, milestone_key'
-            ) }},
-            ''
-        ) as milestones_completed,
-        max(completed_at) as last_milestone_at
-    from user_milestones
+        max(completed_at) as last_milestone_at,
+        min(case when not is_completed then milestone_rank end) as next_milestone_rank
+    from ranked_user_milestones
     group by user_id
 ),
 
-pending_milestones as (
+-- the ordered list over completed rows only (an ordered aggregate sorts every row it is given)
+completed_lists as (
     select
         user_id,
-        milestone_key,
-        milestone_label,
-        row_number() over (
-            partition by user_id
-            order by milestone_order, milestone_key
-        ) as pending_rank
-    from user_milestones
-    where not is_completed
+        nullif(
+            {{ dbt.listagg(
+                measure='milestone_key',
+                delimiter_text="','",
+                order_by_clause='order by milestone_rank'
+            ) }},
+            ''
+        ) as milestones_completed
+    from ranked_user_milestones
+    where is_completed
+    group by user_id
 ),
 
 next_milestones as (
-    select * from pending_milestones where pending_rank = 1
+    select
+        milestone_progress.user_id,
+        milestone_ranks.milestone_key,
+        milestone_ranks.milestone_label
+    from milestone_progress
+    inner join milestone_ranks
+        on milestone_progress.next_milestone_rank = milestone_ranks.milestone_rank
 ),
 
 progress as (
@@ -66,7 +96,7 @@ progress as (
         signed_up_users.*,
         coalesce(milestone_progress.milestones_total, 0) as milestones_total,
         coalesce(milestone_progress.milestones_completed_count, 0) as milestones_completed_count,
-        milestone_progress.milestones_completed,
+        completed_lists.milestones_completed,
         milestone_progress.last_milestone_at,
         next_milestones.milestone_key as next_milestone_key,
         next_milestones.milestone_label as next_milestone_label
@@ -75,6 +105,8 @@ progress as (
         on signed_up_users.user_id = milestone_progress.user_id
     left join next_milestones
         on signed_up_users.user_id = next_milestones.user_id
+    left join completed_lists
+        on signed_up_users.user_id = completed_lists.user_id
 ),
 
 -- stall cutoff = as-of time minus plg_stall_after_days days; a user is stalled when both

@@ -1,3 +1,10 @@
+-- A table, not a view as other staging models are (STYLE 7, materialise by cost): eleven
+-- models read it on every run (int_user_event_daily, the activation marts, account
+-- models, plg_data_quality), and as a view each of them repeated the quarantine rules,
+-- the payload hash and the dedupe window over every user row; as a table that is done
+-- once per run.
+{{ config(materialized='table') }}
+
 -- Users, one row per user (latest version), with role and deactivation. Rows without a
 -- user id or signup time are left out and counted in plg_data_quality
 -- (plg_app_users_rows is the one rule for both). Users without an account, or whose
