@@ -47,7 +47,7 @@ limits as (
 ),
 
 usage as (
-    select * from {{ ref('stg_app__usage_daily') }}
+    select * from {{ ref('int_account_usage_daily') }}
 ),
 
 user_events as (

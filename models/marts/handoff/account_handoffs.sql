@@ -54,7 +54,7 @@ plan_limits as (
 ),
 
 usage as (
-    select * from {{ ref('stg_app__usage_daily') }}
+    select * from {{ ref('int_account_usage_daily') }}
     where usage_date <= {{ plg_last_day() }}
 ),
 
