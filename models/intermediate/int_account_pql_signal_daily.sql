@@ -8,7 +8,9 @@
         cluster_by=plg_day_cluster('day'),
     )
 }}
-{%- set start = plg_incremental_start('day', ref('int_account_daily_activity')) -%}
+{#- the first recomputed day, read once as a literal (plg_incremental_value): as a scalar
+    subquery DuckDB joined it to every stored row instead of filtering the scans -#}
+{%- set start = plg_incremental_value(plg_incremental_start('day', ref('int_account_daily_activity')), 'date') if is_incremental() else none -%}
 -- One row per account, PQL signal and day (dense): units that day and the points the
 -- signal is worth on that day over its rolling window:
 --   points = least(cap_points, points_per_unit * units_in_window / unit_size)
@@ -138,11 +140,16 @@ cumulative as (
         and carried.signal_key = running.signal_key
 ),
 
+-- the stored running totals a recomputed day's window subtracts (the total window_days
+-- before it): per signal only the days from the first recomputed day to the as-of day,
+-- each minus window_days, not the whole window
 history as (
-    select account_id, signal_key, day, cumulative_units
-    from {{ this }}
-    where day < {{ start }}
-      and day >= {{ date_add_days(start, '-1 - (select max(window_days) from signals)') }}
+    select stored.account_id, stored.signal_key, stored.day, stored.cumulative_units
+    from {{ this }} as stored
+    inner join signals on signals.signal_key = stored.signal_key
+    where stored.day < {{ start }}
+      and stored.day >= {{ date_add_days(start, '-1 * signals.window_days') }}
+      and stored.day <= {{ date_add_days(plg_last_day(), '-1 * signals.window_days') }}
     union all
     select account_id, signal_key, day, cumulative_units
     from cumulative

@@ -47,7 +47,7 @@ limits as (
 ),
 
 usage as (
-    select * from {{ ref('stg_app__usage_daily') }}
+    select * from {{ ref('int_account_usage_daily') }}
 ),
 
 user_events as (
@@ -69,7 +69,8 @@ primary_contact as (
     from account_users
 ),
 
--- the reasons as they stood on the crossing day (top 3 signals by points that day)
+-- the reasons as they stood on the crossing day (top 3 signals by points that day); only
+-- the crossing days in the event window are read, not every account's every day
 pql_day_reasons as (
     select
         pql_signal_days.account_id,
@@ -83,6 +84,10 @@ pql_day_reasons as (
         ) as reason_rank
     from pql_signal_days
     inner join pql_signals on pql_signal_days.signal_key = pql_signals.signal_key
+    inner join pql_days
+        on pql_days.account_id = pql_signal_days.account_id
+        and pql_days.day = pql_signal_days.day
+        and pql_days.is_crossing_day
     where pql_signal_days.points > 0
       and pql_signal_days.day >= {{ plg_event_window_start() }}
 ),

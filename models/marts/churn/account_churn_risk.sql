@@ -37,32 +37,28 @@ changes as (
 ),
 
 -- runs of consecutive signal days; a run counts once it lasted plg_churn_min_signal_days
--- (a one-day dip is noise), and the episode then starts on the run's first day
-with_previous as (
+-- (a one-day dip is noise), and the episode then starts on the run's first day.
+-- The history is dense (one row per account and day of int_account_days), so a run is an
+-- island of consecutive dates among the signal days alone: day minus its rank among the
+-- account's signal days is constant along a run. Numbering only the signal days keeps
+-- the window off the whole history (issue 19).
+signal_days as (
     select
-        *,
-        lag(is_risk_signal) over (partition by account_id order by day) as was_risk_signal
+        account_id,
+        day,
+        row_number() over (partition by account_id order by day) as signal_day_number
     from history
-),
-
-runs as (
-    select
-        *,
-        sum(case when is_risk_signal and not coalesce(was_risk_signal, false) then 1 else 0 end) over (
-            partition by account_id order by day rows between unbounded preceding and current row
-        ) as run_number
-    from with_previous
+    where is_risk_signal
 ),
 
 signal_runs as (
     select
         account_id,
-        run_number,
+        {{ date_add_days('day', '-1 * signal_day_number') }} as run_key,
         min(day) as started_on,
         count(*) as run_days
-    from runs
-    where is_risk_signal
-    group by account_id, run_number
+    from signal_days
+    group by account_id, {{ date_add_days('day', '-1 * signal_day_number') }}
 ),
 
 episode_starts as (

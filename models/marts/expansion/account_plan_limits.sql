@@ -24,7 +24,7 @@ active_users as (
 ),
 
 usage as (
-    select * from {{ ref('stg_app__usage_daily') }}
+    select * from {{ ref('int_account_usage_daily') }}
     where usage_date <= {{ plg_last_day() }}
 ),
 

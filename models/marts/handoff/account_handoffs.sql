@@ -54,7 +54,7 @@ plan_limits as (
 ),
 
 usage as (
-    select * from {{ ref('stg_app__usage_daily') }}
+    select * from {{ ref('int_account_usage_daily') }}
     where usage_date <= {{ plg_last_day() }}
 ),
 
@@ -62,24 +62,34 @@ users as (
     select * from {{ ref('stg_app__users') }}
 ),
 
-above_history as (
-    select
-        account_id,
-        day,
-        is_crossing_day,
-        max(case when is_above_threshold then day end) over (
-            partition by account_id order by day
-            rows between unbounded preceding and 1 preceding
-        ) as previous_above_day
+-- a crossing day starts an episode unless the account was at/above the threshold on one
+-- of the {{ gap }} days before it: a semi-join of the few crossing days to the
+-- above-threshold days (was a running max over every day of every account)
+crossing_days as (
+    select account_id, day
     from score_days
+    where is_crossing_day
+),
+
+recently_above as (
+    select distinct
+        crossing_days.account_id,
+        crossing_days.day
+    from crossing_days
+    inner join score_days as above
+        on above.account_id = crossing_days.account_id
+        and above.is_above_threshold
+        and above.day < crossing_days.day
+        and above.day >= {{ date_add_days('crossing_days.day', -1 * gap) }}
 ),
 
 episode_starts as (
-    select account_id, day
-    from above_history
-    where is_crossing_day
-      and (previous_above_day is null
-           or {{ days_between('previous_above_day', 'day') }} > {{ gap }})
+    select crossing_days.account_id, crossing_days.day
+    from crossing_days
+    left join recently_above
+        on recently_above.account_id = crossing_days.account_id
+        and recently_above.day = crossing_days.day
+    where recently_above.account_id is null
 ),
 
 -- the subscription version in force at the crossing moment made the account eligible

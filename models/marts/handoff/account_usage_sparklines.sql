@@ -8,7 +8,7 @@
 -- Two series over the {{ n }} days ending with the end day (the as-of day so far):
 --   daily active users (int_account_daily_activity.active_user_count, 0 on idle days);
 --   the account's most constrained plan-limit metric now (account_plan_limits): the
---   metered metric's daily value (stg_app__usage_daily), or daily active users for a
+--   metered metric's daily value (int_account_usage_daily), or daily active users for a
 --   seats-style (active_users) limit.
 -- Each series is scaled to its own maximum (0 -> '▁', max -> '█') and the max is printed
 -- beside it.
@@ -22,7 +22,7 @@ activity as (
 ),
 
 usage as (
-    select * from {{ ref('stg_app__usage_daily') }}
+    select * from {{ ref('int_account_usage_daily') }}
     where usage_date <= {{ plg_last_day() }}
 ),
 
@@ -92,11 +92,25 @@ limit_metric as (
     where worst_limit.severity_rank = 1
 ),
 
-daily as (
+-- the {{ n }} days of each chart first (a range join of the requests to the day spine),
+-- then each day's values: only the charted days are joined to activity and usage
+chart_days as (
     select
         requests.account_id,
         requests.chart_end_day,
-        account_days.day,
+        account_days.day
+    from requests
+    inner join account_days
+        on account_days.account_id = requests.account_id
+        and account_days.day <= requests.chart_end_day
+        and account_days.day > {{ date_add_days('requests.chart_end_day', -1 * n) }}
+),
+
+daily as (
+    select
+        chart_days.account_id,
+        chart_days.chart_end_day,
+        chart_days.day,
         cast(coalesce(activity.active_user_count, 0) as {{ plg_type_double() }}) as active_users,
         limit_metric.limit_key,
         case
@@ -105,41 +119,54 @@ daily as (
                 then cast(coalesce(activity.active_user_count, 0) as {{ plg_type_double() }})
             else coalesce(usage.usage_value, 0)
         end as limit_value
-    from requests
-    inner join account_days
-        on account_days.account_id = requests.account_id
-        and account_days.day <= requests.chart_end_day
-        and account_days.day > {{ date_add_days('requests.chart_end_day', -1 * n) }}
+    from chart_days
     left join activity
-        on activity.account_id = account_days.account_id
-        and activity.activity_date = account_days.day
-    left join limit_metric on limit_metric.account_id = account_days.account_id
+        on activity.account_id = chart_days.account_id
+        and activity.activity_date = chart_days.day
+    left join limit_metric on limit_metric.account_id = chart_days.account_id
     left join usage
-        on usage.account_id = account_days.account_id
-        and usage.usage_date = account_days.day
+        on usage.account_id = chart_days.account_id
+        and usage.usage_date = chart_days.day
         and usage.metric = limit_metric.usage_metric
+),
+
+-- each chart's scale (an aggregate joined back, not a window over every charted day)
+maxima as (
+    select
+        account_id,
+        chart_end_day,
+        max(limit_key) as limit_key,
+        max(active_users) as max_active_users,
+        max(limit_value) as max_limit_value,
+        count(*) as chart_days
+    from daily
+    group by account_id, chart_end_day
 ),
 
 scaled as (
     select
-        *,
-        max(active_users) over (partition by account_id, chart_end_day) as max_active_users,
-        max(limit_value) over (partition by account_id, chart_end_day) as max_limit_value
+        daily.day,
+        daily.active_users,
+        daily.limit_value,
+        maxima.*
     from daily
+    inner join maxima
+        on maxima.account_id = daily.account_id
+        and maxima.chart_end_day = daily.chart_end_day
 ),
 
 charted as (
     select
         account_id,
         chart_end_day,
-        max(limit_key) as limit_key,
-        max(max_active_users) as max_active_users,
-        max(max_limit_value) as max_limit_value,
-        count(*) as chart_days,
+        limit_key,
+        max_active_users,
+        max_limit_value,
+        chart_days,
         {{ dbt.listagg(plg_spark_char('active_users', 'max_active_users'), "''", 'order by day') }} as active_users_sparkline,
         {{ dbt.listagg(plg_spark_char('limit_value', 'max_limit_value'), "''", 'order by day') }} as limit_sparkline
     from scaled
-    group by account_id, chart_end_day
+    group by account_id, chart_end_day, limit_key, max_active_users, max_limit_value, chart_days
 ),
 
 final as (

@@ -1,3 +1,8 @@
+{#- A table, not a view like the rest of staging (STYLE 7, materialise by cost): five
+    models read it on every run (int_account_billing, int_subscription_changes,
+    account_health_daily, account_handoffs, sync_crm_tasks), and as a view each of them
+    repeated the version joins and windows; stored once per run they read ~10k rows (issue 19). -#}
+{{ config(materialized='table') }}
 {#- Stripe subscriptions as Fivetran lands them (docs/sources.md#billing-stripe-via-fivetran):
     subscription_history (history mode on or off), subscription_item (the prices billed),
     price or plan (amount and interval), and the product account id from a metadata key of
