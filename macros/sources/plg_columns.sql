@@ -86,6 +86,10 @@
     invocation id, so a manifest reused by a programmatic caller (dbtRunner) never serves
     an earlier invocation's answers. -#}
 {% macro plg_run_cache(name) -%}
+  {{ return(adapter.dispatch('plg_run_cache', 'plg_signals')(name)) }}
+{%- endmacro %}
+
+{% macro default__plg_run_cache(name) -%}
   {%- set store = graph.get('plg_signals_run_cache') -%}
   {%- if store is none or store.get('invocation_id') != invocation_id -%}
     {%- set store = {'invocation_id': invocation_id} -%}
