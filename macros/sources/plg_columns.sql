@@ -23,39 +23,59 @@
   {%- set cache = plg_run_cache('relation_columns') -%}
   {%- set key = relation | string -%}
   {%- if key in cache -%}{{ return(cache[key]) }}{%- endif -%}
-  {%- set found = adapter.get_relation(
-        database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
-  {%- if found is none -%}
-    {{ exceptions.raise_compiler_error(
-        "plg_signals: source table " ~ relation ~ " does not exist"
-        ~ ("; it is set by " ~ setting if setting else "")
-        ~ " (docs/sources.md)") }}
+  {%- set names = plg_catalog_columns(relation) -%}
+  {%- if names is none -%}
+    {%- set found = adapter.get_relation(
+          database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
+    {%- if found is none -%}
+      {{ exceptions.raise_compiler_error(
+          "plg_signals: source table " ~ relation ~ " does not exist"
+          ~ ("; it is set by " ~ setting if setting else "")
+          ~ " (docs/sources.md)") }}
+    {%- endif -%}
+    {%- set names = plg_column_names(found) -%}
   {%- endif -%}
-  {%- set names = plg_column_names(found) -%}
   {%- do cache.update({key: names}) -%}
   {{ return(names) }}
 {%- endmacro %}
 
-{#- The lower-cased column names of an existing relation, in the warehouse's order: what
+{#- The lower-cased column names of an existing relation, in the warehouse's order: from
+    the schema's catalog where plg_catalog_columns reads one, else what
     adapter.get_columns_in_relation reports. -#}
 {% macro plg_column_names(relation) -%}
   {{ return(adapter.dispatch('plg_column_names', 'plg_signals')(relation)) }}
 {%- endmacro %}
 
 {% macro default__plg_column_names(relation) -%}
-  {{ return(adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list) }}
+  {%- set names = plg_catalog_columns(relation) -%}
+  {%- if names is none -%}
+    {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+  {%- endif -%}
+  {{ return(names) }}
 {%- endmacro %}
 
-{#- DuckDB: the columns of every table and view of the relation's schema in one query,
-    read once per invocation (plg_run_cache) and looked up by table name (DuckDB compares
-    identifiers case-insensitively). A relation the catalog query does not list falls back
-    to get_columns_in_relation. Safe to share between the nodes of one run for the two
-    kinds of relation it is asked about: source tables (dbt does not build them) and a
-    model's own table before its build (only that model's own run changes it, after its
-    compile). -#}
-{% macro duckdb__plg_column_names(relation) -%}
-  {%- if relation.database is none or relation.schema is none -%}
-    {{ return(default__plg_column_names(relation)) }}
+{#- The lower-cased column names of a table or view as one catalog query per schema and
+    invocation lists them (plg_run_cache), or none when the catalog does not list it (or
+    the adapter reads no catalog: the default; callers then ask dbt).
+    DuckDB: duckdb_columns() for the whole schema, looked up by lower-cased table name
+    (DuckDB compares identifiers case-insensitively). One query instead of one describe
+    per relation, and for source tables no dependence on dbt's relation cache, which a
+    concurrent first fill of the source schema can show half-filled to another thread
+    (seen at threads 2: a source table reported missing). The snapshot is shared by the
+    nodes of one run for the two kinds of relation it is asked about: source tables (dbt
+    does not build them) and a model's own table before its build (only that model's own
+    run changes it, after its compile). -#}
+{% macro plg_catalog_columns(relation) -%}
+  {{ return(adapter.dispatch('plg_catalog_columns', 'plg_signals')(relation)) }}
+{%- endmacro %}
+
+{% macro default__plg_catalog_columns(relation) -%}
+  {{ return(none) }}
+{%- endmacro %}
+
+{% macro duckdb__plg_catalog_columns(relation) -%}
+  {%- if relation.database is none or relation.schema is none or relation.identifier is none -%}
+    {{ return(none) }}
   {%- endif -%}
   {%- set cache = plg_run_cache('schema_columns') -%}
   {%- set key = (relation.database ~ '.' ~ relation.schema) | lower -%}
@@ -73,11 +93,7 @@
     {%- endfor -%}
     {%- do cache.update({key: tables}) -%}
   {%- endif -%}
-  {%- set names = cache[key].get(relation.identifier | lower) -%}
-  {%- if names is none -%}
-    {{ return(default__plg_column_names(relation)) }}
-  {%- endif -%}
-  {{ return(names) }}
+  {{ return(cache[key].get(relation.identifier | lower)) }}
 {%- endmacro %}
 
 {#- A dict shared by every node of the current dbt invocation, for reads that cost a query
