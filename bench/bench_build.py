@@ -9,6 +9,13 @@ largest RSS of the dbt process tree (sampled with psutil).
 
     python bench/bench_build.py --scales small medium --repeat 3
 
+`--floor-scale tiny` also measures the fixed cost of a scheduled run: the same one-new-day
+`dbt run` of the same models on the tiny warehouse (100k events: almost no data work), so
+what remains is dbt's per-run floor (startup, parsing the manifest, compiling and
+materialising each node, writing artifacts). It is reported next to every scale's ratio
+as "fixed cost s" and "fixed / full": the part of "incremental / full" that no SQL change
+can remove. A scale that is itself the floor scale is reused, not measured twice.
+
 `--keep DIR` keeps, per scale, the warehouse as the full build left it
 (`DIR/<scale>_full.duckdb`: copy it, append a day and time `dbt run` again to work on the
 incremental path without regenerating) and the per-model seconds of the last full and
@@ -210,22 +217,53 @@ def _fmt(values: list[float], digits: int = 1) -> str:
     )
 
 
+def add_fixed_cost(results: list[dict], floor: dict) -> None:
+    """Attach the floor scale's one-new-day runs to every scale's result (same values in
+    each, so a row of the JSON stands alone): `fixed_cost_scale`, `fixed_cost_events`,
+    `fixed_cost_s`."""
+    for r in results:
+        r["fixed_cost_scale"] = floor["scale"]
+        r["fixed_cost_events"] = floor["events"]
+        r["fixed_cost_s"] = list(floor["incremental_s"])
+
+
 def report(results: list[dict]) -> str:
+    fixed = any("fixed_cost_s" in r for r in results)
     lines = [
         "| scale | events | floor s | full build s | x floor | one-new-day build s | x floor "
-        "| incremental / full | peak RSS full MB | peak RSS incr MB |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| incremental / full |"
+        + (" fixed cost s | fixed / full |" if fixed else "")
+        + " peak RSS full MB | peak RSS incr MB |",
+        "|---|---|---|---|---|---|---|---|" + ("---|---|" if fixed else "") + "---|---|",
     ]
     for r in results:
         floor = statistics.median(r["floor_s"])
         full = statistics.median(r["full_s"])
         incr = statistics.median(r["incremental_s"])
+        cells = ""
+        if fixed:
+            cells = (
+                f" {_fmt(r['fixed_cost_s'])} | {statistics.median(r['fixed_cost_s']) / full:.2f} |"
+                if "fixed_cost_s" in r
+                else " n/a | n/a |"
+            )
         lines.append(
             f"| {r['scale']} | {r['events']:,} | {_fmt(r['floor_s'], 2)} | {_fmt(r['full_s'])} "
             f"| {full / floor:.0f} | {_fmt(r['incremental_s'])} | {incr / floor:.0f} "
-            f"| {incr / full:.2f} | {_fmt(r['full_peak_rss_mb'], 0)} "
+            f"| {incr / full:.2f} |{cells} {_fmt(r['full_peak_rss_mb'], 0)} "
             f"| {_fmt(r['incremental_peak_rss_mb'], 0)} |"
         )
+    if fixed:
+        r = next(r for r in results if "fixed_cost_s" in r)
+        lines += [
+            "",
+            f"Fixed cost: the same one-new-day `dbt run` of the same models on the "
+            f"{r['fixed_cost_scale']} warehouse ({r['fixed_cost_events']:,} events, almost no "
+            "data work), measured in the same run: dbt's floor for a scheduled run (startup, "
+            "manifest, compiling and materialising every node, artifacts). `fixed / full` is "
+            "the part of `incremental / full` that no SQL change removes; the rest is the new "
+            "day's data work.",
+        ]
     return "\n".join(lines)
 
 
@@ -258,14 +296,31 @@ def main() -> None:
             "plg_as_of forces a full re-parse, which a scheduled run (no --vars) does not pay"
         ),
     )
+    parser.add_argument(
+        "--floor-scale",
+        help=(
+            "also time the one-new-day run at this (small) scale, e.g. tiny, and report it as "
+            "the fixed cost of a run next to each scale's incremental / full ratio"
+        ),
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="plg_bench_build_") as tmp:
-        results = [
-            run_scale(
-                s, args.repeat, Path(tmp), args.command, args.keep, args.threads, args.parse_first
+
+        def measure(scale: str) -> dict:
+            return run_scale(
+                scale,
+                args.repeat,
+                Path(tmp),
+                args.command,
+                args.keep,
+                args.threads,
+                args.parse_first,
             )
-            for s in args.scales
-        ]
+
+        results = [measure(s) for s in args.scales]
+        if args.floor_scale:
+            floor = next((r for r in results if r["scale"] == args.floor_scale), None)
+            add_fixed_cost(results, floor or measure(args.floor_scale))
     print(report(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

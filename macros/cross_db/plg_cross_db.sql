@@ -35,6 +35,32 @@
   {{ dbt.hash(dbt.concat(parts)) }}
 {%- endmacro %}
 
+{#- The text of several string expressions joined end to end, for arguments that are never
+    null (concat's null rules differ: DuckDB skips a null, Snowflake and BigQuery return
+    null). One variadic concat(...) instead of a chain of `||`: each `||` copies the
+    growing string, so a chain over n parts copies O(n^2) bytes per row (sync_hash over a
+    30-column row: 0.5 s of a 1.1 s model on medium data). The default keeps `||`, which
+    every warehouse has (Redshift's concat takes exactly two arguments). -#}
+{% macro plg_concat_text(parts) -%}
+  {{ return(adapter.dispatch('plg_concat_text', 'plg_signals')(parts)) }}
+{%- endmacro %}
+
+{% macro default__plg_concat_text(parts) -%}
+  {{ return(parts | join(' || ')) }}
+{%- endmacro %}
+
+{% macro duckdb__plg_concat_text(parts) -%}
+  {{ return('concat(' ~ parts | join(', ') ~ ')') }}
+{%- endmacro %}
+
+{% macro snowflake__plg_concat_text(parts) -%}
+  {{ return(duckdb__plg_concat_text(parts)) }}
+{%- endmacro %}
+
+{% macro bigquery__plg_concat_text(parts) -%}
+  {{ return(duckdb__plg_concat_text(parts)) }}
+{%- endmacro %}
+
 {#- n / d, null when d is zero or null (no divide-by-zero on any warehouse). -#}
 {% macro safe_divide(n, d) -%}
   {{ return(adapter.dispatch('safe_divide', 'plg_signals')(n, d)) }}

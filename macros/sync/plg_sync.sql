@@ -49,7 +49,13 @@
     {%- set text = plg_hash_text(relation_alias ~ "." ~ name, data_type) -%}
     {%- do parts.append("coalesce(cast(" ~ dbt.length(text) ~ " as " ~ dbt.type_string() ~ ") || ':' || " ~ text ~ ", 'null')") -%}
   {%- endfor -%}
-  {{ return(adapter.dispatch('sync_hash', 'plg_signals')(parts | join(" || ',' || "))) }}
+  {#- parts joined with ',' in one plg_concat_text (no part is null: each is coalesced) -#}
+  {%- set pieces = [] -%}
+  {%- for part in parts -%}
+    {%- if not loop.first -%}{%- do pieces.append("','") -%}{%- endif -%}
+    {%- do pieces.append(part) -%}
+  {%- endfor -%}
+  {{ return(adapter.dispatch('sync_hash', 'plg_signals')(plg_concat_text(pieces))) }}
 {%- endmacro %}
 
 {% macro default__sync_hash(row_text) -%}
