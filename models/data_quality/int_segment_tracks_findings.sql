@@ -42,16 +42,14 @@ recheck as (
 ),
 {% endif %}
 
--- the copies of the rechecked ids (which are never blank), or every copy with an id:
--- a blank id is empty or starts with whitespace, so the trim only runs on ids that sort
--- before '!' or after '~' (the filter applies before any row is classified or hashed)
+-- which rows are read: the copies of the rechecked ids (which are never blank), or every
+-- copy with an id: a blank id is empty or starts with whitespace, so the trim only runs on
+-- ids that sort before '!' or after '~' (the filter applies before any row is classified
+-- or hashed). The events table is read once per CTE below instead of once into a shared
+-- CTE: a CTE read by several others is materialised whole (every event, hashed) by DuckDB.
 {%- set raw_id = 'cast(id as ' ~ dbt.type_string() ~ ')' %}
-tracks as (
-    select * from ({{ plg_segment_tracks_rows(
-        row_filter=(raw_id ~ ' in (select event_id from recheck)') if is_incremental()
-            else ('id is not null and ((' ~ raw_id ~ " >= '!' and " ~ raw_id ~ " <= '~') or trim(" ~ raw_id ~ ") <> '')")
-    ) }}) as rows_read
-),
+{%- set tracks_filter = (raw_id ~ ' in (select event_id from recheck)') if is_incremental()
+    else ('id is not null and ((' ~ raw_id ~ " >= '!' and " ~ raw_id ~ " <= '~') or trim(" ~ raw_id ~ ") <> '')") %}
 
 quarantined as (
     select
@@ -59,8 +57,13 @@ quarantined as (
         quarantine_reason as reason,
         'quarantined' as action,
         received_at as seen_at
-    from tracks
+    from ({{ plg_segment_tracks_rows(row_filter=tracks_filter) }}) as rows_read
     where quarantine_reason is not null
+),
+
+-- only an id with more than one usable copy can have copies that differ
+repeated_ids as (
+    {{ plg_segment_tracks_repeated_ids(row_filter=tracks_filter) }}
 ),
 
 -- an id repeated with a different payload: every copy but the one staging keeps
@@ -72,14 +75,16 @@ deduplicated as (
         received_at as seen_at
     from (
         select
-            event_id,
-            received_at,
-            payload_hash,
-            first_value(payload_hash) over (
-                partition by event_id order by received_at, occurred_at, payload_hash
+            rows_read.event_id,
+            rows_read.received_at,
+            rows_read.payload_hash,
+            first_value(rows_read.payload_hash) over (
+                partition by rows_read.event_id
+                order by rows_read.received_at, rows_read.occurred_at, rows_read.payload_hash
             ) as kept_payload_hash
-        from tracks
-        where quarantine_reason is null
+        from ({{ plg_segment_tracks_rows(row_filter=tracks_filter) }}) as rows_read
+        inner join repeated_ids on rows_read.event_id = repeated_ids.event_id
+        where rows_read.quarantine_reason is null
     ) as copies
     where payload_hash <> kept_payload_hash
 ),
