@@ -45,11 +45,27 @@ recheck as (
 -- which rows are read: the copies of the rechecked ids (which are never blank), or every
 -- copy with an id: a blank id is empty or starts with whitespace, so the trim only runs on
 -- ids that sort before '!' or after '~' (the filter applies before any row is classified
--- or hashed). The events table is read once per CTE below instead of once into a shared
--- CTE: a CTE read by several others is materialised whole (every event, hashed) by DuckDB.
+-- or hashed).
 {%- set raw_id = 'cast(id as ' ~ dbt.type_string() ~ ')' %}
-{%- set tracks_filter = (raw_id ~ ' in (select event_id from recheck)') if is_incremental()
-    else ('id is not null and ((' ~ raw_id ~ " >= '!' and " ~ raw_id ~ " <= '~') or trim(" ~ raw_id ~ ") <> '')") %}
+{%- if is_incremental() %}
+-- An incremental run reads the few copies of the rechecked ids once and compares them all.
+tracks as (
+    select * from ({{ plg_segment_tracks_rows(row_filter=raw_id ~ ' in (select event_id from recheck)') }}) as rows_read
+),
+{%- set quarantine_rows = 'tracks as rows_read' %}
+{%- set compared_rows = 'tracks as rows_read' %}
+{%- else %}
+-- A full build reads the events table once per CTE below (a CTE read by two others is
+-- materialised whole by DuckDB: every event, hashed), and compares only the copies of ids
+-- with more than one usable copy (windowing every event held them all in memory at once).
+{%- set with_id = 'id is not null and ((' ~ raw_id ~ " >= '!' and " ~ raw_id ~ " <= '~') or trim(" ~ raw_id ~ ") <> '')" %}
+{%- set all_with_id = '(' ~ plg_segment_tracks_rows(row_filter=with_id) ~ ') as rows_read' %}
+repeated_ids as (
+    {{ plg_segment_tracks_repeated_ids(row_filter=with_id) }}
+),
+{%- set quarantine_rows = all_with_id %}
+{%- set compared_rows = all_with_id ~ ' inner join repeated_ids on rows_read.event_id = repeated_ids.event_id' %}
+{%- endif %}
 
 quarantined as (
     select
@@ -57,13 +73,8 @@ quarantined as (
         quarantine_reason as reason,
         'quarantined' as action,
         received_at as seen_at
-    from ({{ plg_segment_tracks_rows(row_filter=tracks_filter) }}) as rows_read
+    from {{ quarantine_rows }}
     where quarantine_reason is not null
-),
-
--- only an id with more than one usable copy can have copies that differ
-repeated_ids as (
-    {{ plg_segment_tracks_repeated_ids(row_filter=tracks_filter) }}
 ),
 
 -- an id repeated with a different payload: every copy but the one staging keeps
@@ -82,8 +93,7 @@ deduplicated as (
                 partition by rows_read.event_id
                 order by rows_read.received_at, rows_read.occurred_at, rows_read.payload_hash
             ) as kept_payload_hash
-        from ({{ plg_segment_tracks_rows(row_filter=tracks_filter) }}) as rows_read
-        inner join repeated_ids on rows_read.event_id = repeated_ids.event_id
+        from {{ compared_rows }}
         where rows_read.quarantine_reason is null
     ) as copies
     where payload_hash <> kept_payload_hash
