@@ -94,3 +94,19 @@
       {{ surrogate_key(['user_id', 'event_name', 'occurred_at']) }} as payload_hash
   from raw_tracks
 {%- endmacro %}
+
+{#- The event ids with more than one usable copy in the tracks rows read with the same
+    arguments as plg_segment_tracks_rows: the only ids whose copies need comparing or
+    ranking (a redelivery, or an id reused for a different event). Aggregating the ids
+    first keeps the full build from windowing every event. -#}
+{% macro plg_segment_tracks_repeated_ids(incremental_from=none, row_filter=none) -%}
+  {{ return(adapter.dispatch('plg_segment_tracks_repeated_ids', 'plg_signals')(incremental_from, row_filter)) }}
+{%- endmacro %}
+
+{% macro default__plg_segment_tracks_repeated_ids(incremental_from, row_filter=none) -%}
+  select event_id
+  from ({{ plg_segment_tracks_rows(incremental_from=incremental_from, row_filter=row_filter) }}) as rows_read
+  where quarantine_reason is null
+  group by event_id
+  having count(*) > 1
+{%- endmacro %}

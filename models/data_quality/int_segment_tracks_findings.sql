@@ -42,16 +42,30 @@ recheck as (
 ),
 {% endif %}
 
--- the copies of the rechecked ids (which are never blank), or every copy with an id:
--- a blank id is empty or starts with whitespace, so the trim only runs on ids that sort
--- before '!' or after '~' (the filter applies before any row is classified or hashed)
+-- which rows are read: the copies of the rechecked ids (which are never blank), or every
+-- copy with an id: a blank id is empty or starts with whitespace, so the trim only runs on
+-- ids that sort before '!' or after '~' (the filter applies before any row is classified
+-- or hashed).
 {%- set raw_id = 'cast(id as ' ~ dbt.type_string() ~ ')' %}
+{%- if is_incremental() %}
+-- An incremental run reads the few copies of the rechecked ids once and compares them all.
 tracks as (
-    select * from ({{ plg_segment_tracks_rows(
-        row_filter=(raw_id ~ ' in (select event_id from recheck)') if is_incremental()
-            else ('id is not null and ((' ~ raw_id ~ " >= '!' and " ~ raw_id ~ " <= '~') or trim(" ~ raw_id ~ ") <> '')")
-    ) }}) as rows_read
+    select * from ({{ plg_segment_tracks_rows(row_filter=raw_id ~ ' in (select event_id from recheck)') }}) as rows_read
 ),
+{%- set quarantine_rows = 'tracks as rows_read' %}
+{%- set compared_rows = 'tracks as rows_read' %}
+{%- else %}
+-- A full build reads the events table once per CTE below (a CTE read by two others is
+-- materialised whole by DuckDB: every event, hashed), and compares only the copies of ids
+-- with more than one usable copy (windowing every event held them all in memory at once).
+{%- set with_id = 'id is not null and ((' ~ raw_id ~ " >= '!' and " ~ raw_id ~ " <= '~') or trim(" ~ raw_id ~ ") <> '')" %}
+{%- set all_with_id = '(' ~ plg_segment_tracks_rows(row_filter=with_id) ~ ') as rows_read' %}
+repeated_ids as (
+    {{ plg_segment_tracks_repeated_ids(row_filter=with_id) }}
+),
+{%- set quarantine_rows = all_with_id %}
+{%- set compared_rows = all_with_id ~ ' inner join repeated_ids on rows_read.event_id = repeated_ids.event_id' %}
+{%- endif %}
 
 quarantined as (
     select
@@ -59,7 +73,7 @@ quarantined as (
         quarantine_reason as reason,
         'quarantined' as action,
         received_at as seen_at
-    from tracks
+    from {{ quarantine_rows }}
     where quarantine_reason is not null
 ),
 
@@ -72,14 +86,15 @@ deduplicated as (
         received_at as seen_at
     from (
         select
-            event_id,
-            received_at,
-            payload_hash,
-            first_value(payload_hash) over (
-                partition by event_id order by received_at, occurred_at, payload_hash
+            rows_read.event_id,
+            rows_read.received_at,
+            rows_read.payload_hash,
+            first_value(rows_read.payload_hash) over (
+                partition by rows_read.event_id
+                order by rows_read.received_at, rows_read.occurred_at, rows_read.payload_hash
             ) as kept_payload_hash
-        from tracks
-        where quarantine_reason is null
+        from {{ compared_rows }}
+        where rows_read.quarantine_reason is null
     ) as copies
     where payload_hash <> kept_payload_hash
 ),
