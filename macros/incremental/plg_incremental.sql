@@ -81,17 +81,10 @@
   {%- set has_watermark = true -%}
   {#- in a unit test `this` is the name of the given rows, not a relation -#}
   {%- if execute and is_incremental() and this is not string -%}
-    {#- read once per model and run (some models ask twice), from the schema's catalog
-        on DuckDB (plg_column_names): the table is this model's own, which only this
-        model's build changes, after this compile -#}
-    {%- set cache = plg_run_cache('watermark_columns') -%}
-    {%- set key = this | string -%}
-    {%- if key not in cache -%}
-      {%- set relation = load_relation(this) -%}
-      {%- do cache.update({key: none if relation is none else plg_column_names(relation)}) -%}
-    {%- endif -%}
-    {%- if cache[key] is not none -%}
-      {%- set has_watermark = 'last_received_at' in cache[key] -%}
+    {#- plg_column_names reads the columns once per model and run (some models ask twice) -#}
+    {%- set relation = load_relation(this) -%}
+    {%- if relation is not none -%}
+      {%- set has_watermark = 'last_received_at' in plg_column_names(relation) -%}
     {%- endif -%}
   {%- endif -%}
   {%- if has_watermark -%}

@@ -8,11 +8,10 @@
     while parsing, and in an offline compile (`--no-introspect`), where the SQL is
     compiled for the loader's full documented shape. A table that does not exist stops the
     build naming the table and the var that points at it.
-    Read once per dbt invocation and relation (plg_run_cache): several models read the same
-    source (the events table feeds staging and two data-quality models), and each
-    adapter.get_columns_in_relation call cost a query plus a fresh macro context (about
-    10 ms) on every scheduled run. Source tables are not built by dbt, so their columns do
-    not change while a run compiles. -#}
+    Read once per dbt invocation and relation (plg_column_names caches them): several
+    models read the same source (the events table feeds staging and two data-quality
+    models). Source tables are not built by dbt, so their columns do not change while a
+    run compiles. -#}
 {% macro plg_relation_columns(relation, setting='') -%}
   {{ return(adapter.dispatch('plg_relation_columns', 'plg_signals')(relation, setting)) }}
 {%- endmacro %}
@@ -20,9 +19,6 @@
 {% macro default__plg_relation_columns(relation, setting) -%}
   {%- if not execute -%}{{ return(none) }}{%- endif -%}
   {%- if flags.INTROSPECT is defined and not flags.INTROSPECT -%}{{ return(none) }}{%- endif -%}
-  {%- set cache = plg_run_cache('relation_columns') -%}
-  {%- set key = relation | string -%}
-  {%- if key in cache -%}{{ return(cache[key]) }}{%- endif -%}
   {%- set names = plg_catalog_columns(relation) -%}
   {%- if names is none -%}
     {%- set found = adapter.get_relation(
@@ -35,23 +31,31 @@
     {%- endif -%}
     {%- set names = plg_column_names(found) -%}
   {%- endif -%}
-  {%- do cache.update({key: names}) -%}
   {{ return(names) }}
 {%- endmacro %}
 
 {#- The lower-cased column names of an existing relation, in the warehouse's order: from
     the schema's catalog where plg_catalog_columns reads one, else what
-    adapter.get_columns_in_relation reports. -#}
+    adapter.get_columns_in_relation reports, read once per invocation and relation
+    (plg_run_cache: each get_columns_in_relation call costs a query plus a fresh macro
+    context, about 10 ms, on every scheduled run). Asked about source tables (dbt does not
+    build them) and a model's own table before its build (only that model's run changes
+    it, after its compile), so the answer cannot change within the run. -#}
 {% macro plg_column_names(relation) -%}
   {{ return(adapter.dispatch('plg_column_names', 'plg_signals')(relation)) }}
 {%- endmacro %}
 
 {% macro default__plg_column_names(relation) -%}
-  {%- set names = plg_catalog_columns(relation) -%}
-  {%- if names is none -%}
-    {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+  {%- set cache = plg_run_cache('relation_columns') -%}
+  {%- set key = relation | string -%}
+  {%- if key not in cache -%}
+    {%- set names = plg_catalog_columns(relation) -%}
+    {%- if names is none -%}
+      {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+    {%- endif -%}
+    {%- do cache.update({key: names}) -%}
   {%- endif -%}
-  {{ return(names) }}
+  {{ return(cache[key]) }}
 {%- endmacro %}
 
 {#- The lower-cased column names of a table or view as one catalog query per schema and
@@ -97,7 +101,7 @@
 {%- endmacro %}
 
 {#- A dict shared by every node of the current dbt invocation, for reads that cost a query
-    and cannot change while the run compiles (plg_relation_columns). Kept in the `graph`
+    and cannot change while the run compiles (plg_column_names). Kept in the `graph`
     context dict, the one object dbt hands to every node of an invocation, under the
     invocation id, so a manifest reused by a programmatic caller (dbtRunner) never serves
     an earlier invocation's answers. -#}
