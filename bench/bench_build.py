@@ -16,6 +16,12 @@ materialising each node, writing artifacts). It is reported next to every scale'
 as "fixed cost s" and "fixed / full": the part of "incremental / full" that no SQL change
 can remove. A scale that is itself the floor scale is reused, not measured twice.
 
+`--dbt-floor` goes one step further (bench/dbt_floor.py): the same DAG with every model
+`select 1 as x` (same refs, materialisations, incremental strategy, contracts), timed as a
+scheduled `dbt run`: dbt's own cost for this many nodes in this shape, with no data work
+and none of our macros. Reported as "dbt floor s" and "dbt floor / full": no change to the
+models' SQL can bring `incremental / full` below it.
+
 `--keep DIR` keeps, per scale, the warehouse as the full build left it
 (`DIR/<scale>_full.duckdb`: copy it, append a day and time `dbt run` again to work on the
 incremental path without regenerating) and the per-model seconds of the last full and
@@ -43,6 +49,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import dbt_floor  # noqa: E402
 from sync.demo.generator import generate  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 1)
@@ -227,14 +234,27 @@ def add_fixed_cost(results: list[dict], floor: dict) -> None:
         r["fixed_cost_s"] = list(floor["incremental_s"])
 
 
+def add_dbt_floor(results: list[dict], floor: dict) -> None:
+    """Attach the replica's runs (bench/dbt_floor.py) to every scale's result:
+    `dbt_floor_s`, `dbt_floor_models`."""
+    for r in results:
+        r["dbt_floor_s"] = list(floor["run_s"])
+        r["dbt_floor_models"] = floor["models"]
+
+
 def report(results: list[dict]) -> str:
     fixed = any("fixed_cost_s" in r for r in results)
+    replica = any("dbt_floor_s" in r for r in results)
     lines = [
         "| scale | events | floor s | full build s | x floor | one-new-day build s | x floor "
         "| incremental / full |"
         + (" fixed cost s | fixed / full |" if fixed else "")
+        + (" dbt floor s | dbt floor / full |" if replica else "")
         + " peak RSS full MB | peak RSS incr MB |",
-        "|---|---|---|---|---|---|---|---|" + ("---|---|" if fixed else "") + "---|---|",
+        "|---|---|---|---|---|---|---|---|"
+        + ("---|---|" if fixed else "")
+        + ("---|---|" if replica else "")
+        + "---|---|",
     ]
     for r in results:
         floor = statistics.median(r["floor_s"])
@@ -245,6 +265,12 @@ def report(results: list[dict]) -> str:
             cells = (
                 f" {_fmt(r['fixed_cost_s'])} | {statistics.median(r['fixed_cost_s']) / full:.2f} |"
                 if "fixed_cost_s" in r
+                else " n/a | n/a |"
+            )
+        if replica:
+            cells += (
+                f" {_fmt(r['dbt_floor_s'])} | {statistics.median(r['dbt_floor_s']) / full:.2f} |"
+                if "dbt_floor_s" in r
                 else " n/a | n/a |"
             )
         lines.append(
@@ -263,6 +289,15 @@ def report(results: list[dict]) -> str:
             "manifest, compiling and materialising every node, artifacts). `fixed / full` is "
             "the part of `incremental / full` that no SQL change removes; the rest is the new "
             "day's data work.",
+        ]
+    if replica:
+        r = next(r for r in results if "dbt_floor_s" in r)
+        lines += [
+            "",
+            f"dbt floor: the same DAG of {r['dbt_floor_models']} models (refs, "
+            "materialisations, incremental strategy, contracts) with every model `select 1`, "
+            "timed as a scheduled `dbt run` in the same run (bench/dbt_floor.py): dbt's own "
+            "cost per run for this project's shape, with no data work and none of our macros.",
         ]
     return "\n".join(lines)
 
@@ -303,6 +338,14 @@ def main() -> None:
             "the fixed cost of a run next to each scale's incremental / full ratio"
         ),
     )
+    parser.add_argument(
+        "--dbt-floor",
+        action="store_true",
+        help=(
+            "also time this project's DAG with every model `select 1` (bench/dbt_floor.py) "
+            "and report it as dbt's own floor next to each ratio"
+        ),
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="plg_bench_build_") as tmp:
 
@@ -321,6 +364,9 @@ def main() -> None:
         if args.floor_scale:
             floor = next((r for r in results if r["scale"] == args.floor_scale), None)
             add_fixed_cost(results, floor or measure(args.floor_scale))
+        if args.dbt_floor:
+            manifest = json.loads((Path(tmp) / "target" / "manifest.json").read_text())
+            add_dbt_floor(results, dbt_floor.measure(manifest, args.repeat, args.threads or 2))
     print(report(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

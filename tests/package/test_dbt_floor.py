@@ -1,0 +1,106 @@
+"""bench/dbt_floor.py: the replica of the project's DAG that measures dbt's own cost.
+
+The replica is only a fair floor if it keeps what makes dbt work per node: every model,
+its refs (so the same nodes can run in parallel), its materialisation, incremental
+strategy and enforced contract. These tests hold it to that and run it through dbt.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from bench import dbt_floor  # noqa: E402
+from tests.demo.conftest import run_dbt  # noqa: E402
+
+
+def _node(name: str, materialized: str, deps: list[str], **config) -> dict:
+    return {
+        "unique_id": f"model.plg_signals.{name}",
+        "resource_type": "model",
+        "package_name": "plg_signals",
+        "name": name,
+        "config": {"materialized": materialized, "enabled": True, **config},
+        "depends_on": {"nodes": [f"model.plg_signals.{d}" for d in deps] + ["source.x.y"]},
+    }
+
+
+MANIFEST = {
+    "metadata": {"project_name": "plg_signals"},
+    "nodes": {
+        n["unique_id"]: n
+        for n in [
+            _node("stg_a", "view", []),
+            _node(
+                "int_b",
+                "incremental",
+                ["stg_a"],
+                unique_key="b_id",
+                incremental_strategy="delete+insert",
+                on_schema_change="append_new_columns",
+            ),
+            _node("sync_c", "table", ["int_b", "stg_a"], contract={"enforced": True}),
+            _node("disabled_d", "table", [], enabled=False),
+            {
+                "unique_id": "test.plg_signals.t",
+                "resource_type": "test",
+                "package_name": "plg_signals",
+                "name": "t",
+                "config": {"enabled": True},
+                "depends_on": {"nodes": []},
+            },
+        ]
+    },
+}
+
+
+def test_replica_keeps_models_refs_materialisations_and_contracts(tmp_path: Path) -> None:
+    assert dbt_floor.write_replica(MANIFEST, tmp_path) == 3
+    models = tmp_path / "models"
+    assert sorted(p.name for p in models.glob("*.sql")) == ["int_b.sql", "stg_a.sql", "sync_c.sql"]
+    incremental = (models / "int_b.sql").read_text()
+    assert "materialized='incremental'" in incremental
+    assert "incremental_strategy='delete+insert'" in incremental
+    assert "on_schema_change='append_new_columns'" in incremental
+    assert "ref('stg_a')" in incremental
+    sync = (models / "sync_c.sql").read_text()
+    assert "ref('int_b')" in sync and "ref('stg_a')" in sync
+    assert "'enforced': True" in sync
+    assert "name: sync_c" in (models / "_contracts.yml").read_text()
+
+
+def test_replica_runs_in_dbt_with_the_same_dag(tmp_path: Path) -> None:
+    result = dbt_floor.measure(MANIFEST, repeat=1, threads=1)
+    assert result["models"] == 3
+    assert result["materialized"] == {"view": 1, "incremental": 1, "table": 1}
+    assert len(result["run_s"]) == 1 and result["run_s"][0] > 0
+
+
+def test_a_manifest_without_models_is_an_error(tmp_path: Path) -> None:
+    empty = {"metadata": {"project_name": "other"}, "nodes": MANIFEST["nodes"]}
+    with pytest.raises(ValueError, match="no enabled models of project 'other'"):
+        dbt_floor.write_replica(empty, tmp_path)
+
+
+@pytest.mark.slow
+def test_replica_of_the_real_manifest_has_every_model(tmp_path: Path) -> None:
+    """Parse the real project: the replica lists exactly its enabled models."""
+    completed = run_dbt(tmp_path, tmp_path / "parse.duckdb", "parse", timeout=300)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    enabled = {
+        n["name"]
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["config"]["enabled"]
+    }
+    on_disk = {p.stem for p in (REPO / "models").rglob("*.sql")}
+    assert enabled <= on_disk and len(enabled) >= 40
+    replica = tmp_path / "replica"
+    assert dbt_floor.write_replica(manifest, replica) == len(enabled)
+    assert {p.stem for p in (replica / "models").glob("*.sql")} == enabled
