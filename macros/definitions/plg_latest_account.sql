@@ -16,11 +16,12 @@
   max(case when {{ account }} is not null then struct_pack(at := {{ at }}, account := {{ account }}) end).account
 {%- endmacro %}
 
-{#- Snowflake's array_agg leaves nulls out; element 0 of the ordered array is the pick -#}
+{#- Snowflake's array_agg leaves nulls out (sorting them last as well keeps stand-ins that
+    keep them right); element 0 of the ordered array is the pick -#}
 {% macro snowflake__plg_latest_account(account, at) -%}
-  cast(get(array_agg({{ account }}) within group (order by {{ at }} desc, {{ account }} desc), 0) as {{ dbt.type_string() }})
+  (array_agg({{ account }}) within group (order by {{ account }} is null, {{ at }} desc, {{ account }} desc))[0]::varchar
 {%- endmacro %}
 
 {% macro bigquery__plg_latest_account(account, at) -%}
-  array_agg({{ account }} ignore nulls order by {{ at }} desc, {{ account }} desc limit 1)[safe_offset(0)]
+  array_agg({{ account }} ignore nulls order by {{ at }} desc, {{ account }} desc)[safe_offset(0)]
 {%- endmacro %}

@@ -2,7 +2,8 @@
     config(
         materialized='incremental',
         unique_key='user_event_day_id',
-        incremental_strategy=plg_incremental_strategy(),
+        incremental_strategy=plg_day_incremental_strategy(),
+        meta={'plg_day_column': 'activity_date'},
         on_schema_change='append_new_columns',
         partition_by=plg_day_partition('activity_date'),
         cluster_by=plg_day_cluster('activity_date'),
@@ -14,6 +15,9 @@
 -- An incremental run recomputes whole days: the newest built day minus the lookback, and
 -- every older day holding an event received since this model's newest receipt minus the
 -- lookback (plg_received_watermark), however late the event arrived.
+-- On DuckDB a full build writes the rows in day order (plg_day_order) and an incremental
+-- run's delete is bounded by the first recomputed day (plg_day_delete_insert), so both
+-- the delete and every reader of recent days skip the row groups of older days.
 
 with events as (
     select * from {{ ref('stg_segment__tracks') }}
@@ -157,3 +161,4 @@ final as (
 )
 
 select * from final
+{{ plg_day_order('activity_date') }}
