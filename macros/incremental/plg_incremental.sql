@@ -184,7 +184,8 @@
 {%- endmacro %}
 
 {% macro default__get_incremental_plg_day_delete_insert_sql(arg_dict) -%}
-  {%- set predicates = [] + (arg_dict['incremental_predicates'] or []) -%}
+  {%- set configured = arg_dict['incremental_predicates'] or [] -%}
+  {%- set predicates = [configured] if configured is string else [] + configured -%}
   {%- set day_column = (config.get('meta') or {}).get('plg_day_column') -%}
   {%- if day_column is none -%}
     {{ exceptions.raise_compiler_error("incremental_strategy plg_day_delete_insert needs meta: {plg_day_column: <the day column the unique key determines>} on model " ~ this) }}
