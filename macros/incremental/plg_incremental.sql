@@ -152,3 +152,66 @@
     {%- endif -%}
   {%- endif -%}
 {%- endmacro %}
+
+{#- The strategy of a per-day model whose unique key determines its day (the key is a
+    surrogate of the day and other columns, e.g. int_user_event_daily's user_event_day_id):
+    on DuckDB delete+insert whose delete is also bounded by the first recomputed day, read
+    at run time from the rows about to be inserted (get_incremental_plg_day_delete_insert_sql
+    below); elsewhere the same strategy as plg_incremental_strategy (merge). The model names
+    its day column in `meta: {plg_day_column: ...}`. -#}
+{% macro plg_day_incremental_strategy() -%}
+  {{ return(adapter.dispatch('plg_day_incremental_strategy', 'plg_signals')()) }}
+{%- endmacro %}
+
+{% macro default__plg_day_incremental_strategy() -%}
+  {{ return(plg_incremental_strategy()) }}
+{%- endmacro %}
+
+{% macro duckdb__plg_day_incremental_strategy() -%}
+  {{ return('plg_day_delete_insert') }}
+{%- endmacro %}
+
+{#- dbt's custom incremental strategy `plg_day_delete_insert` (dbt looks the macro up by
+    this name): delete+insert, with `<day column> >= <first day of the new rows>` added to
+    the delete as a literal. A stored row whose key matches a new row has that row's day,
+    so the bound never spares a row the key would delete; it lets DuckDB skip every row
+    group of older days (the full build writes the table in day order, plg_day_order,
+    and incremental runs append whole recent days) instead of probing every stored key.
+    dbt's incremental_predicates cannot do this: they are rendered when the project is
+    parsed, before the run knows the day. -#}
+{% macro get_incremental_plg_day_delete_insert_sql(arg_dict) -%}
+  {{ return(adapter.dispatch('get_incremental_plg_day_delete_insert_sql', 'plg_signals')(arg_dict)) }}
+{%- endmacro %}
+
+{% macro default__get_incremental_plg_day_delete_insert_sql(arg_dict) -%}
+  {%- set configured = arg_dict['incremental_predicates'] or [] -%}
+  {%- set predicates = [configured] if configured is string else [] + configured -%}
+  {%- set day_column = (config.get('meta') or {}).get('plg_day_column') -%}
+  {%- if day_column is none -%}
+    {{ exceptions.raise_compiler_error("incremental_strategy plg_day_delete_insert needs meta: {plg_day_column: <the day column the unique key determines>} on model " ~ this) }}
+  {%- endif -%}
+  {%- set first_day = run_query('select cast(min(' ~ adapter.quote(day_column) ~ ') as date) from ' ~ arg_dict['temp_relation']).columns[0].values()[0] -%}
+  {%- if first_day is not none -%}
+    {%- set qualifier = '' if arg_dict['unique_key'] is string else 'DBT_INCREMENTAL_TARGET.' -%}
+    {%- do predicates.append(qualifier ~ adapter.quote(day_column) ~ " >= cast('" ~ (first_day ~ '')[:10] ~ "' as date)") -%}
+  {%- endif -%}
+  {{ return(get_delete_insert_merge_sql(arg_dict['target_relation'], arg_dict['temp_relation'], arg_dict['unique_key'], arg_dict['dest_columns'], predicates)) }}
+{%- endmacro %}
+
+{#- The order a full build writes a per-day table in: by day on DuckDB, whose per-row-group
+    min/max (zonemaps) then let a filter on recent days skip every older row group, for the
+    incremental runs' own deletes and for every model reading recent days; incremental
+    runs append recent days, so the order holds. BigQuery partitions and Snowflake
+    clusters by day instead (plg_day_partition, plg_day_cluster): nothing here. -#}
+{% macro plg_day_order(column) -%}
+  {{ return(adapter.dispatch('plg_day_order', 'plg_signals')(column)) }}
+{%- endmacro %}
+
+{% macro default__plg_day_order(column) -%}
+{%- endmacro %}
+
+{% macro duckdb__plg_day_order(column) -%}
+  {%- if not is_incremental() -%}
+  order by {{ column }}
+  {%- endif -%}
+{%- endmacro %}

@@ -2,7 +2,8 @@
     config(
         materialized='incremental',
         unique_key='user_event_day_id',
-        incremental_strategy=plg_incremental_strategy(),
+        incremental_strategy=plg_day_incremental_strategy(),
+        meta={'plg_day_column': 'activity_date'},
         on_schema_change='append_new_columns',
         partition_by=plg_day_partition('activity_date'),
         cluster_by=plg_day_cluster('activity_date'),
@@ -14,6 +15,9 @@
 -- An incremental run recomputes whole days: the newest built day minus the lookback, and
 -- every older day holding an event received since this model's newest receipt minus the
 -- lookback (plg_received_watermark), however late the event arrived.
+-- On DuckDB a full build writes the rows in day order (plg_day_order) and an incremental
+-- run's delete is bounded by the first recomputed day (plg_day_delete_insert), so both
+-- the delete and every reader of recent days skip the row groups of older days.
 
 with events as (
     select * from {{ ref('stg_segment__tracks') }}
@@ -102,8 +106,7 @@ in_scope as (
 ),
 
 -- per user, event name, day and the event's own account first: the users join and the
--- surrogate key then run once per output row instead of once per event (a user unknown to
--- the users table keeps one row per account its events name, as before)
+-- surrogate key then run once per output row instead of once per event
 per_event_account as (
     select
         user_id,
@@ -118,10 +121,19 @@ per_event_account as (
     group by user_id, event_account_id, event_name, activity_date
 ),
 
+-- one row per user, event name and day: the account is the users table's; for a user it
+-- does not know, the account of that day's latest event naming one (ties to the greater
+-- account id), so events naming two accounts in a day still give one row per key
 per_user_event_day as (
     select
         per_event_account.user_id,
-        coalesce(users.account_id, per_event_account.event_account_id) as account_id,
+        coalesce(
+            users.account_id,
+            {#- only a user the users table does not know pays for the pick -#}
+            {{ plg_latest_account(
+                'case when users.account_id is null then per_event_account.event_account_id end',
+                'per_event_account.last_occurred_at') }}
+        ) as account_id,
         per_event_account.event_name,
         per_event_account.activity_date,
         sum(per_event_account.event_count) as event_count,
@@ -130,7 +142,8 @@ per_user_event_day as (
         max(per_event_account.last_received_at) as last_received_at
     from per_event_account
     left join users on per_event_account.user_id = users.user_id
-    group by 1, 2, 3, 4
+    -- users.account_id is one value per user: grouping by it is free, aggregating it is not
+    group by per_event_account.user_id, users.account_id, per_event_account.event_name, per_event_account.activity_date
 ),
 
 final as (
@@ -148,3 +161,4 @@ final as (
 )
 
 select * from final
+{{ plg_day_order('activity_date') }}
