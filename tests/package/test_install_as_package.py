@@ -142,3 +142,18 @@ def test_consumer_project_builds_the_package_with_its_own_vars(tmp_path):
         )
     finally:
         con.close()
+
+    # a second run is incremental: the package's own incremental strategy
+    # (plg_day_delete_insert, macros/incremental) must resolve from the consumer's project
+    rows_before = _row_count(db_path, "int_user_event_daily")
+    incremental = _dbt(root, "run", "--select", "int_user_event_daily", "int_user_daily_activity")
+    assert incremental.returncode == 0, incremental.stdout[-4000:] + incremental.stderr[-2000:]
+    assert _row_count(db_path, "int_user_event_daily") == rows_before
+
+
+def _row_count(db_path: Path, model: str) -> int:
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(f"select count(*) from analytics_plg.{model}").fetchone()[0]
+    finally:
+        con.close()
