@@ -74,14 +74,16 @@ def test_message_says_who_what_why_plan_mrr_and_links(slack):
 def test_messages_are_paced_at_one_per_second_per_webhook(slack):
     from tests.standins.base import SlidingWindow
 
-    slack.limiter = SlidingWindow(1, 0.25)
-    dest = make(slack, requests_per_second=3.5, burst=1)
+    # Slack's 1 message/s per webhook, scaled down to 5/s to keep the test short; the pacing
+    # (3/s) leaves 0.13 s of slack per message for scheduling jitter on a busy machine
+    slack.limiter = SlidingWindow(1, 0.2)
+    dest = make(slack, requests_per_second=3, burst=1)
     started = time.monotonic()
     outcomes = dest.send(ALERTS, [signal(i, 1000) for i in range(4)])
     elapsed = time.monotonic() - started
     assert all(o.ok for o in outcomes)
     assert len(slack.messages) == 4
-    assert elapsed >= 3 / 3.5 - 0.05
+    assert elapsed >= 3 / 3 - 0.05
     assert slack.throttled == 0
 
 
