@@ -49,6 +49,9 @@ usage as (
 
 activity as (
     select * from {{ ref('int_account_daily_activity') }}
+    {% if is_incremental() %}
+    where activity_date >= {{ start }}
+    {% endif %}
 ),
 
 event_units as (
