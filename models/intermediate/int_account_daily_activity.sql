@@ -32,4 +32,10 @@ final as (
     group by account_id, activity_date
 )
 
-select * from final
+-- an incremental run writes only the rows that differ from the stored ones (macro
+-- plg_changed_rows; the stored rows compared start at the recent days' lower bound)
+{{ plg_changed_rows(
+    'final',
+    ['account_day_id', 'account_id', 'activity_date', 'event_count', 'active_user_count', 'last_received_at'],
+    'activity_date >= ' ~ plg_incremental_start('activity_date', ref('int_user_daily_activity'))
+) }}

@@ -49,6 +49,9 @@ usage as (
 
 activity as (
     select * from {{ ref('int_account_daily_activity') }}
+    {% if is_incremental() %}
+    where activity_date >= {{ start }}
+    {% endif %}
 ),
 
 event_units as (
@@ -199,4 +202,6 @@ final as (
     from windowed
 )
 
-select * from final
+-- an incremental run writes only the rows that differ from the stored ones (macro
+-- plg_changed_rows): the same table as rewriting every recomputed row
+{{ plg_changed_rows('final', ['account_signal_day_id', 'account_id', 'signal_key', 'day', 'units', 'cumulative_units', 'window_units', 'points', 'last_received_at'], 'day >= ' ~ start) }}

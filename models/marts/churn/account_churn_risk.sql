@@ -12,7 +12,25 @@
 -- back to the episode's baseline yet), recovered (the latest episode ended within
 -- plg_churn_recovered_window_days), none; risk_state_reason says why in words.
 
+-- the daily history, read by five CTEs that each name it once: DuckDB stores a CTE read
+-- more than once in full (every column of every day) before the first read, every run
 with history as (
+    select * from {{ ref('account_health_daily') }}
+),
+
+history_at_start as (
+    select * from {{ ref('account_health_daily') }}
+),
+
+history_after_start as (
+    select * from {{ ref('account_health_daily') }}
+),
+
+history_days as (
+    select * from {{ ref('account_health_daily') }}
+),
+
+history_latest as (
     select * from {{ ref('account_health_daily') }}
 ),
 
@@ -68,7 +86,7 @@ episode_starts as (
         signal_runs.started_on,
         history.usage_baseline as baseline_at_start
     from signal_runs
-    inner join history
+    inner join history_at_start as history
         on history.account_id = signal_runs.account_id
         and history.day = signal_runs.started_on
     where signal_runs.run_days >= {{ var('plg_churn_min_signal_days') }}
@@ -81,7 +99,7 @@ episodes as (
         episode_starts.baseline_at_start,
         min(history.day) as recovered_on
     from episode_starts
-    left join history
+    left join history_after_start as history
         on history.account_id = episode_starts.account_id
         and history.day > episode_starts.confirmed_on
         and not history.is_risk_signal
@@ -131,12 +149,12 @@ latest_episode as (
 ),
 
 latest_day as (
-    select account_id, max(day) as day from history group by account_id
+    select account_id, max(day) as day from history_days group by account_id
 ),
 
 today as (
     select history.*
-    from history
+    from history_latest as history
     inner join latest_day
         on history.account_id = latest_day.account_id and history.day = latest_day.day
 ),

@@ -382,4 +382,12 @@ final as (
     {% endif %}
 )
 
-select * from final
+-- an incremental run writes only the rows that differ from the stored ones (macro
+-- plg_changed_rows): the same table as rewriting every recomputed row
+{%- set final_columns = ['account_day_id', 'account_id', 'day', 'event_count', 'usage_current',
+    'usage_baseline', 'usage_drop_pct', 'has_usage_drop', 'has_key_user_offboarded',
+    'has_negative_support', 'sentiment_recent', 'sentiment_baseline', 'negative_tickets_recent',
+    'negative_tickets_baseline', 'has_downgrade', 'is_cancel_at_period_end', 'is_canceled',
+    'risk_score', 'is_risk_signal', 'last_received_at'] + sparse -%}
+{%- for c in totals %}{% do final_columns.append('cumulative_' ~ c) %}{% endfor %}
+{{ plg_changed_rows('final', final_columns, 'day >= ' ~ start) }}

@@ -23,7 +23,24 @@ active_users as (
     select * from {{ ref('int_account_active_users') }}
 ),
 
+-- the metered usage, read by four CTEs that each name it once: DuckDB stores a CTE read
+-- more than once in full before the first read (the whole usage history, every run)
 usage as (
+    select * from {{ ref('int_account_usage_daily') }}
+    where usage_date <= {{ plg_last_day() }}
+),
+
+stock_days as (
+    select * from {{ ref('int_account_usage_daily') }}
+    where usage_date <= {{ plg_last_day() }}
+),
+
+latest_values as (
+    select * from {{ ref('int_account_usage_daily') }}
+    where usage_date <= {{ plg_last_day() }}
+),
+
+earlier_values as (
     select * from {{ ref('int_account_usage_daily') }}
     where usage_date <= {{ plg_last_day() }}
 ),
@@ -71,7 +88,7 @@ period_usage as (
 
 latest_usage_day as (
     select account_id, metric, max(usage_date) as usage_date
-    from usage
+    from stock_days
     group by 1, 2
 ),
 
@@ -85,11 +102,11 @@ stock_usage as (
     inner join latest_usage_day
         on latest_usage_day.account_id = account_limits.account_id
         and latest_usage_day.metric = account_limits.usage_metric
-    inner join usage as latest
+    inner join latest_values as latest
         on latest.account_id = latest_usage_day.account_id
         and latest.metric = latest_usage_day.metric
         and latest.usage_date = latest_usage_day.usage_date
-    left join usage as earlier
+    left join earlier_values as earlier
         on earlier.account_id = latest_usage_day.account_id
         and earlier.metric = latest_usage_day.metric
         and earlier.usage_date = {{ date_add_days('latest_usage_day.usage_date', -14) }}

@@ -13,7 +13,13 @@
 -- Each series is scaled to its own maximum (0 -> '▁', max -> '█') and the max is printed
 -- beside it.
 
+-- the day spine, read by two CTEs that each name it once (DuckDB stores a CTE read twice
+-- in full first)
 with account_days as (
+    select * from {{ ref('int_account_days') }}
+),
+
+spine as (
     select * from {{ ref('int_account_days') }}
 ),
 
@@ -92,18 +98,43 @@ limit_metric as (
     where worst_limit.severity_rank = 1
 ),
 
+-- the first day any chart shows: activity and usage rows before it are never charted, so
+-- they are left out before the joins (their hash tables then hold the charted range, not
+-- the whole history)
+first_charted_day as (
+    select {{ date_add_days('min(chart_end_day)', -1 * n + 1) }} as day
+    from requests
+),
+
+charted_activity as (
+    select activity.account_id, activity.activity_date, activity.active_user_count
+    from activity
+    where activity.activity_date >= (select day from first_charted_day)
+),
+
+-- the metered usage of each account's charted limit metric only
+charted_usage as (
+    select usage.account_id, usage.usage_date, usage.usage_value
+    from usage
+    inner join limit_metric
+        on limit_metric.account_id = usage.account_id
+        and limit_metric.usage_metric = usage.metric
+    where usage.usage_date >= (select day from first_charted_day)
+),
+
 -- the {{ n }} days of each chart first (a range join of the requests to the day spine),
 -- then each day's values: only the charted days are joined to activity and usage
 chart_days as (
     select
         requests.account_id,
         requests.chart_end_day,
-        account_days.day
+        spine.day
     from requests
-    inner join account_days
-        on account_days.account_id = requests.account_id
-        and account_days.day <= requests.chart_end_day
-        and account_days.day > {{ date_add_days('requests.chart_end_day', -1 * n) }}
+    inner join spine
+        on spine.account_id = requests.account_id
+        and spine.day <= requests.chart_end_day
+        and spine.day > {{ date_add_days('requests.chart_end_day', -1 * n) }}
+    where spine.day >= (select day from first_charted_day)
 ),
 
 daily as (
@@ -120,14 +151,13 @@ daily as (
             else coalesce(usage.usage_value, 0)
         end as limit_value
     from chart_days
-    left join activity
+    left join charted_activity as activity
         on activity.account_id = chart_days.account_id
         and activity.activity_date = chart_days.day
     left join limit_metric on limit_metric.account_id = chart_days.account_id
-    left join usage
+    left join charted_usage as usage
         on usage.account_id = chart_days.account_id
         and usage.usage_date = chart_days.day
-        and usage.metric = limit_metric.usage_metric
 ),
 
 -- each chart's scale (an aggregate joined back, not a window over every charted day)

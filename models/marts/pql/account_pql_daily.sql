@@ -73,4 +73,6 @@ final as (
     from flagged
 )
 
-select * from final
+-- an incremental run writes only the rows that differ from the stored ones (macro
+-- plg_changed_rows): the same table as rewriting every recomputed row
+{{ plg_changed_rows('final', ['account_day_id', 'account_id', 'day', 'pql_score', 'signal_units', 'is_above_threshold', 'is_crossing_day', 'last_received_at'], 'day >= ' ~ start) }}

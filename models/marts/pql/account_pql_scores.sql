@@ -17,7 +17,17 @@ signal_days as (
     select * from {{ ref('int_account_pql_signal_daily') }}
 ),
 
+-- the daily scores, read by three CTEs that each name it once: DuckDB stores a CTE read
+-- more than once in full before the first read, every run
 score_days as (
+    select * from {{ ref('account_pql_daily') }}
+),
+
+current_score_days as (
+    select * from {{ ref('account_pql_daily') }}
+),
+
+week_ago_score_days as (
     select * from {{ ref('account_pql_daily') }}
 ),
 
@@ -33,13 +43,24 @@ user_events as (
     select * from {{ ref('int_user_event_daily') }}
 ),
 
+-- the latest day and the first and last crossings, in one pass over the history
+score_history as (
+    select
+        account_id,
+        max(day) as day,
+        min(case when is_above_threshold then day end) as first_pql_reached_date,
+        max(case when is_crossing_day then day end) as last_crossing_date
+    from score_days
+    group by account_id
+),
+
 latest_day as (
-    select account_id, max(day) as day from score_days group by account_id
+    select account_id, day from score_history
 ),
 
 current_score as (
     select score_days.*
-    from score_days
+    from current_score_days as score_days
     inner join latest_day
         on score_days.account_id = latest_day.account_id
         and score_days.day = latest_day.day
@@ -47,19 +68,14 @@ current_score as (
 
 week_ago_score as (
     select score_days.account_id, score_days.pql_score
-    from score_days
+    from week_ago_score_days as score_days
     inner join latest_day
         on score_days.account_id = latest_day.account_id
         and score_days.day = {{ date_add_days('latest_day.day', -7) }}
 ),
 
 crossings as (
-    select
-        account_id,
-        min(case when is_above_threshold then day end) as first_pql_reached_date,
-        max(case when is_crossing_day then day end) as last_crossing_date
-    from score_days
-    group by account_id
+    select account_id, first_pql_reached_date, last_crossing_date from score_history
 ),
 
 current_signals as (
