@@ -366,7 +366,10 @@ def main() -> None:
             add_fixed_cost(results, floor or measure(args.floor_scale))
         if args.dbt_floor:
             manifest = json.loads((Path(tmp) / "target" / "manifest.json").read_text())
-            add_dbt_floor(results, dbt_floor.measure(manifest, args.repeat, args.threads or 2))
+            try:
+                add_dbt_floor(results, dbt_floor.measure(manifest, args.repeat, args.threads or 2))
+            except RuntimeError as error:  # keep the scales' figures; say why the floor is missing
+                print(f"dbt floor not measured: {error}", file=sys.stderr)
     print(report(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = "plg_floor"
+DBT_STRATEGIES = {"append", "delete+insert", "merge", "insert_overwrite", "microbatch"}
 
 
 def _models(manifest: dict) -> list[dict]:
@@ -47,8 +48,13 @@ def _config(node: dict) -> str:
     if config["materialized"] == "incremental":
         items["unique_key"] = "x"  # same statements as the real key, one column
         items["on_schema_change"] = config.get("on_schema_change") or "ignore"
-        if config.get("incremental_strategy"):
-            items["incremental_strategy"] = config["incremental_strategy"]
+        strategy = config.get("incremental_strategy")
+        if strategy:
+            # a project's own strategy (e.g. plg_day_delete_insert) is its SQL, not dbt's
+            # cost: the replica uses the dbt strategy it builds on
+            items["incremental_strategy"] = (
+                strategy if strategy in DBT_STRATEGIES else "delete+insert"
+            )
     if config.get("contract", {}).get("enforced"):
         items["contract"] = {"enforced": True}
     return ", ".join(f"{key}={value!r}" for key, value in items.items())

@@ -46,6 +46,13 @@ MANIFEST = {
                 on_schema_change="append_new_columns",
             ),
             _node("sync_c", "table", ["int_b", "stg_a"], contract={"enforced": True}),
+            _node(
+                "int_e",
+                "incremental",
+                ["int_b"],
+                unique_key="e_id",
+                incremental_strategy="plg_day_delete_insert",  # the project's own strategy
+            ),
             _node("disabled_d", "table", [], enabled=False),
             {
                 "unique_id": "test.plg_signals.t",
@@ -61,9 +68,14 @@ MANIFEST = {
 
 
 def test_replica_keeps_models_refs_materialisations_and_contracts(tmp_path: Path) -> None:
-    assert dbt_floor.write_replica(MANIFEST, tmp_path) == 3
+    assert dbt_floor.write_replica(MANIFEST, tmp_path) == 4
     models = tmp_path / "models"
-    assert sorted(p.name for p in models.glob("*.sql")) == ["int_b.sql", "stg_a.sql", "sync_c.sql"]
+    assert sorted(p.name for p in models.glob("*.sql")) == [
+        "int_b.sql",
+        "int_e.sql",
+        "stg_a.sql",
+        "sync_c.sql",
+    ]
     incremental = (models / "int_b.sql").read_text()
     assert "materialized='incremental'" in incremental
     assert "incremental_strategy='delete+insert'" in incremental
@@ -72,13 +84,15 @@ def test_replica_keeps_models_refs_materialisations_and_contracts(tmp_path: Path
     sync = (models / "sync_c.sql").read_text()
     assert "ref('int_b')" in sync and "ref('stg_a')" in sync
     assert "'enforced': True" in sync
+    # the project's own strategy is its SQL, not dbt's: the replica runs the dbt one under it
+    assert "incremental_strategy='delete+insert'" in (models / "int_e.sql").read_text()
     assert "name: sync_c" in (models / "_contracts.yml").read_text()
 
 
 def test_replica_runs_in_dbt_with_the_same_dag(tmp_path: Path) -> None:
     result = dbt_floor.measure(MANIFEST, repeat=1, threads=1)
-    assert result["models"] == 3
-    assert result["materialized"] == {"view": 1, "incremental": 1, "table": 1}
+    assert result["models"] == 4
+    assert result["materialized"] == {"view": 1, "incremental": 2, "table": 1}
     assert len(result["run_s"]) == 1 and result["run_s"][0] > 0
 
 
