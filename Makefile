@@ -48,10 +48,11 @@ demo: install
 	@$(BIN)/python -m sync.demo_job --scale $(SCALE) --seed $(SEED)
 
 # Two workers (the 2-core machines this project targets), one test file per worker at a time so
-# module fixtures are built once; PYTEST_WORKERS=0 runs everything in one process.
+# module fixtures are built once; PYTEST_WORKERS=0 runs everything in one process. The 15 slowest
+# tests are listed at the end: `make test` must stay under 8 minutes on two quiet cores.
 PYTEST_WORKERS ?= 2
 test: install lint $(CHROMIUM)
-	@$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+	@$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 # dbt docs site of the demo warehouse (run `make demo` first), with the sync exposures.
 docs: install
