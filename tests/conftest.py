@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from collections.abc import Iterator
 
 import pytest
+from filelock import FileLock
 
 from tests.demo.conftest import DemoWarehouse, build_demo_warehouse
 
@@ -22,7 +25,38 @@ for _variable in (
 
 
 @pytest.fixture(scope="session")
-def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWarehouse]:
+def demo_warehouse(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Iterator[DemoWarehouse]:
     """The demo data (small, seed 42, as of 2026-11-01) built by `dbt build` once per
-    session, shared by the planted-truth tests and the end-to-end sync tests."""
-    yield from build_demo_warehouse(tmp_path_factory)
+    session, shared by the planted-truth tests and the end-to-end sync tests.
+
+    Under pytest-xdist the first worker that needs it builds it (a minute of both cores'
+    time) and every worker takes its own copy of the result, so `make test` pays for one
+    build, not one per worker, and no two processes ever open the same DuckDB file."""
+    if worker_id == "master":  # not under xdist
+        yield from build_demo_warehouse(tmp_path_factory)
+        return
+    shared_root = tmp_path_factory.getbasetemp().parent
+    outcome = shared_root / "demo_warehouse_built.json"
+    with FileLock(str(shared_root / "demo_warehouse.lock")):
+        if not outcome.exists():
+            built = next(build_demo_warehouse(tmp_path_factory))
+            outcome.write_text(
+                json.dumps(
+                    {
+                        "root": str(built.path.parent),
+                        "returncode": built.returncode,
+                        "output": built.output,
+                    }
+                )
+            )
+    shared = json.loads(outcome.read_text())
+    root = tmp_path_factory.mktemp("demo_warehouse_copy")
+    shutil.copytree(shared["root"], root, dirs_exist_ok=True)
+    yield DemoWarehouse(
+        path=root / "plg.duckdb",
+        target_path=root / "target",
+        returncode=shared["returncode"],
+        output=shared["output"],
+    )
