@@ -242,37 +242,35 @@ def add_dbt_floor(results: list[dict], floor: dict) -> None:
         r["dbt_floor_models"] = floor["models"]
 
 
+# the optional columns a run can add, each a pair "<floor> s | <floor> / full"
+FLOOR_COLUMNS = [
+    ("fixed_cost_s", "fixed cost s", "fixed / full"),
+    ("dbt_floor_s", "dbt floor s", "dbt floor / full"),
+]
+
+
+def _floor_cells(r: dict, key: str, full: float) -> str:
+    if key not in r:
+        return " n/a | n/a |"
+    return f" {_fmt(r[key])} | {statistics.median(r[key]) / full:.2f} |"
+
+
 def report(results: list[dict]) -> str:
-    fixed = any("fixed_cost_s" in r for r in results)
-    replica = any("dbt_floor_s" in r for r in results)
+    floors = [c for c in FLOOR_COLUMNS if any(c[0] in r for r in results)]
+    fixed = any(key == "fixed_cost_s" for key, _, _ in floors)
+    replica = any(key == "dbt_floor_s" for key, _, _ in floors)
     lines = [
         "| scale | events | floor s | full build s | x floor | one-new-day build s | x floor "
         "| incremental / full |"
-        + (" fixed cost s | fixed / full |" if fixed else "")
-        + (" dbt floor s | dbt floor / full |" if replica else "")
+        + "".join(f" {seconds} | {share} |" for _, seconds, share in floors)
         + " peak RSS full MB | peak RSS incr MB |",
-        "|---|---|---|---|---|---|---|---|"
-        + ("---|---|" if fixed else "")
-        + ("---|---|" if replica else "")
-        + "---|---|",
+        "|---|---|---|---|---|---|---|---|" + "---|---|" * len(floors) + "---|---|",
     ]
     for r in results:
         floor = statistics.median(r["floor_s"])
         full = statistics.median(r["full_s"])
         incr = statistics.median(r["incremental_s"])
-        cells = ""
-        if fixed:
-            cells = (
-                f" {_fmt(r['fixed_cost_s'])} | {statistics.median(r['fixed_cost_s']) / full:.2f} |"
-                if "fixed_cost_s" in r
-                else " n/a | n/a |"
-            )
-        if replica:
-            cells += (
-                f" {_fmt(r['dbt_floor_s'])} | {statistics.median(r['dbt_floor_s']) / full:.2f} |"
-                if "dbt_floor_s" in r
-                else " n/a | n/a |"
-            )
+        cells = "".join(_floor_cells(r, key, full) for key, _, _ in floors)
         lines.append(
             f"| {r['scale']} | {r['events']:,} | {_fmt(r['floor_s'], 2)} | {_fmt(r['full_s'])} "
             f"| {full / floor:.0f} | {_fmt(r['incremental_s'])} | {incr / floor:.0f} "

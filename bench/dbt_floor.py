@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -127,10 +128,8 @@ def measure(manifest: dict, repeat: int = 3, threads: int = 2) -> dict:
         _dbt(project, ["run", "--full-refresh"])
         _dbt(project, ["parse"])
         runs = [_dbt(project, ["run"]) for _ in range(repeat)]
-    kinds: dict[str, int] = {}
-    for node in _models(manifest):
-        kinds[node["config"]["materialized"]] = kinds.get(node["config"]["materialized"], 0) + 1
-    return {"models": count, "materialized": kinds, "threads": threads, "run_s": runs}
+    kinds = Counter(node["config"]["materialized"] for node in _models(manifest))
+    return {"models": count, "materialized": dict(kinds), "threads": threads, "run_s": runs}
 
 
 def main() -> None:

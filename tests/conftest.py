@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from filelock import FileLock
@@ -44,19 +45,17 @@ def demo_warehouse(
             built = next(build_demo_warehouse(tmp_path_factory))
             outcome.write_text(
                 json.dumps(
-                    {
-                        "root": str(built.path.parent),
-                        "returncode": built.returncode,
-                        "output": built.output,
-                    }
+                    {**vars(built), "path": str(built.path), "target_path": str(built.target_path)}
                 )
             )
     shared = json.loads(outcome.read_text())
+    built_root = Path(shared["path"]).parent
     root = tmp_path_factory.mktemp("demo_warehouse_copy")
-    shutil.copytree(shared["root"], root, dirs_exist_ok=True)
+    shutil.copytree(built_root, root, dirs_exist_ok=True)
     yield DemoWarehouse(
-        path=root / "plg.duckdb",
-        target_path=root / "target",
-        returncode=shared["returncode"],
-        output=shared["output"],
+        **{
+            **shared,
+            "path": root / Path(shared["path"]).relative_to(built_root),
+            "target_path": root / Path(shared["target_path"]).relative_to(built_root),
+        }
     )
